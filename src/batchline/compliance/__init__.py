@@ -1,0 +1,1 @@
+"""compliance: audit trail, electronic signatures, reason for change, integrity verification."""

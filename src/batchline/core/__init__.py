@@ -1,0 +1,1 @@
+"""core: base building blocks every context uses (errors, time, quantities, events, outbox)."""

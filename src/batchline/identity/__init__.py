@@ -1,0 +1,1 @@
+"""identity: users, roles and permissions, password/lockout/session policy, API tokens."""

@@ -1,0 +1,1 @@
+"""masterdata: units, materials, sites/areas/rooms, warehouses/locations, partners, number rules, code maps."""

@@ -1,0 +1,155 @@
+"""Django settings, read from the environment (BATCHLINE_*), with safe defaults for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("BATCHLINE_VAR_DIR", Path.cwd() / "var")).resolve()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret(name: str, filename: str) -> str:
+    """A secret from the environment, else one generated once and kept under var/ (never in git)."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = VAR_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+SECRET_KEY = _secret("BATCHLINE_SECRET_KEY", "secret_key")
+# Key for the HMAC on audit seals; kept outside the database so that someone with database access
+# alone cannot forge a seal after rewriting entries.
+AUDIT_SEAL_KEY = _secret("BATCHLINE_AUDIT_SEAL_KEY", "audit_seal_key")
+
+DEBUG = _env_bool("BATCHLINE_DEBUG", False)
+ALLOWED_HOSTS = [h for h in os.environ.get("BATCHLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("BATCHLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "batchline.core",
+    "batchline.identity",
+    "batchline.compliance",
+    "batchline.masterdata",
+    "batchline.api",
+    "batchline.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "batchline.web.middleware.CorrelationIdMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "batchline.web.middleware.UserLanguageMiddleware",
+    "batchline.web.middleware.PasswordPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "batchline.web.middleware.DomainErrorMiddleware",
+]
+
+ROOT_URLCONF = "batchline.urls"
+WSGI_APPLICATION = "batchline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "batchline.web.context.navigation",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------------------
+DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'batchline.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("BATCHLINE_DATABASE_URL", DEFAULT_SQLITE))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so
+    # that two writers never deadlock upgrading a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- identity ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["batchline.identity.backends.LockoutAwareBackend"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("BATCHLINE_PASSWORD_MIN_LENGTH", "10"))},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "batchline.identity.passwords.CharacterClassValidator"},
+]
+BATCHLINE_PASSWORD_HISTORY = int(os.environ.get("BATCHLINE_PASSWORD_HISTORY", "5"))
+BATCHLINE_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BATCHLINE_PASSWORD_MAX_AGE_DAYS", "90"))
+BATCHLINE_LOCKOUT_THRESHOLD = int(os.environ.get("BATCHLINE_LOCKOUT_THRESHOLD", "5"))
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+
+# Inactivity timeout: the session cookie slides on every request and dies after this many seconds idle.
+SESSION_COOKIE_AGE = int(os.environ.get("BATCHLINE_IDLE_TIMEOUT_SECONDS", str(15 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("BATCHLINE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- language and time --------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"  # storage and server clock; display uses the site time zone below
+BATCHLINE_SITE_TIME_ZONE = os.environ.get("BATCHLINE_SITE_TIME_ZONE", "Asia/Shanghai")
+
+# --- static files (all vendored: plants are often air-gapped) -----------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("BATCHLINE_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,1 @@
+"""web: the server-rendered user interface (templates + HTMX), one workspace per role."""
