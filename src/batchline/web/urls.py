@@ -1,9 +1,9 @@
-from django.urls import path
+"""The web interface's URLs: each workspace module contributes its own `urlpatterns`."""
 
-from batchline.web import views
+from batchline.web.views import home
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    *home.urlpatterns,
 ]

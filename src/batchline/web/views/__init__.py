@@ -1,0 +1,1 @@
+"""Web views, one module per workspace; each module exports `urlpatterns`."""
