@@ -65,6 +65,13 @@ class PasswordPolicyMiddleware:
         return self.get_response(request)
 
 
+def count_failed_signature(error: DomainError) -> None:
+    """A wrong signature password counts toward lockout (ES-09). Views that catch a DomainError to
+    re-render their form call this themselves; otherwise DomainErrorMiddleware does."""
+    if isinstance(error, AuthenticationFailed) and error.user is not None:
+        register_failed_authentication(error.user, context="signature")  # type: ignore[arg-type]
+
+
 class DomainErrorMiddleware:
     """Shows a refused action to the person in their language, and counts a wrong signature password.
 
@@ -81,8 +88,7 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):
             return None
-        if isinstance(exception, AuthenticationFailed) and exception.user is not None:
-            register_failed_authentication(exception.user, context="signature")  # type: ignore[arg-type]
+        count_failed_signature(exception)
         if request.headers.get("HX-Request"):
             response = render(request, "web/partials/error.html", {"error": exception}, status=200)
             response["HX-Retarget"] = "#flash"
