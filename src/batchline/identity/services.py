@@ -239,7 +239,10 @@ def register_failed_authentication(user: User, *, context: str) -> User:
 
 
 def register_successful_login(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=clock.now())
+    """A sign-in resets the failure count and is recorded, for the periodic access review."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=clock.now())
+        access_changed(actor=user, user=user, action="sign_in", changes={})
 
 
 def verify_password(user: User, raw_password: str) -> None:
