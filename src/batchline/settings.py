@@ -46,16 +46,21 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja's Swagger UI files (template and static), so /api/v1/docs loads nothing from a CDN.
+    "ninja",
     "batchline.core",
     "batchline.identity",
     "batchline.compliance",
     "batchline.masterdata",
     "batchline.api",
     "batchline.web",
+    "batchline.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the vendored assets itself (no DEBUG, no separate web server needed on an air-gapped plant).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "batchline.web.middleware.CorrelationIdMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,7 +147,16 @@ BATCHLINE_SITE_TIME_ZONE = os.environ.get("BATCHLINE_SITE_TIME_ZONE", "Asia/Shan
 
 # --- static files (all vendored: plants are often air-gapped) -----------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # filled by `collectstatic`, which `batchline serve` runs first
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies (gzip) for WhiteNoise; no manifest, so templates render before collectstatic too.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- audit trail ----------------------------------------------------------------------------------
+# `batchline serve` seals every audit chain this often (AT-08); `batchline audit seal` does it by hand.
+BATCHLINE_AUDIT_SEAL_MINUTES = int(os.environ.get("BATCHLINE_AUDIT_SEAL_MINUTES", "15"))
 
 # --- logging ------------------------------------------------------------------------------------
 LOGGING = {
