@@ -29,8 +29,16 @@ def _check_pattern(pattern: str) -> None:
     unknown = sorted({n for n, _s in names} - PLACEHOLDERS)
     ensure(not unknown, InvalidInput(_("Unknown placeholder {{{name}}} in the pattern."), field="pattern",
                                      code="bad_pattern", name=unknown[0] if unknown else ""))
+    # The placeholders are passed as parameters: a message without parameters is shown unformatted,
+    # so doubled braces would reach the reader as {{seq}}.
     ensure(any(n == "seq" for n, _s in names),
-           InvalidInput(_("The pattern must contain {{seq}}, e.g. {{seq:05}}."), field="pattern", code="bad_pattern"))
+           InvalidInput(_("The pattern must contain {seq}, e.g. {example}."), field="pattern",
+                        code="bad_pattern", seq="{seq}", example="{seq:05}"))
+    try:  # a placeholder's format ({seq:x}, {yyyy:05}) must work, or next_number() would fail later
+        pattern.format(prefix="P", yyyy="2026", yy="26", mm="01", dd="01", seq=1)
+    except (ValueError, TypeError, IndexError):
+        raise InvalidInput(_("A format in the pattern is not valid; numbers use e.g. {example}."),
+                           field="pattern", code="bad_pattern", example="{seq:05}") from None
 
 
 def save_rule(*, actor: Any, key: str, pattern: str, prefix: str = "", reset: str = CounterReset.YEARLY,
@@ -61,6 +69,28 @@ def _period(reset: str, at: datetime) -> str:
             CounterReset.DAILY: f"{at:%Y%m%d}"}[CounterReset(reset)]
 
 
+def _format(rule: NumberRule, at: datetime, seq: int) -> str:
+    return rule.pattern.format(prefix=rule.prefix, yyyy=f"{at:%Y}", yy=f"{at:%y}", mm=f"{at:%m}",
+                               dd=f"{at:%d}", seq=seq)
+
+
+def preview(rule: NumberRule) -> str:
+    """The number next_number() would issue now, for a saved or an unsaved rule. Reads only: no
+    counter moves and nothing is issued, so the number shown may be taken by the time it is used."""
+    _check_pattern(rule.pattern)
+    at = clock.now().astimezone(clock.site_zone())
+    value = 0
+    if rule.pk is not None:
+        counter = NumberCounter.objects.filter(rule=rule, period=_period(rule.reset, at)).first()
+        value = counter.value if counter is not None else 0
+    for _attempt in range(1000):
+        value += 1
+        number = _format(rule, at, value)
+        if rule.pk is None or not IssuedNumber.objects.filter(rule=rule, number=number).exists():
+            return number
+    raise RuntimeError(f"number rule {rule.key} could not find a free number")
+
+
 def next_number(key: str) -> str:
     """Issue the next number of a rule. The counter row is locked; the issued-number table's unique
     constraint refuses any repeat, even after a pattern change, and the counter moves past it."""
@@ -74,8 +104,7 @@ def next_number(key: str) -> str:
         counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
         for _attempt in range(1000):
             counter.value += 1
-            number = rule.pattern.format(prefix=rule.prefix, yyyy=f"{at:%Y}", yy=f"{at:%y}", mm=f"{at:%m}",
-                                         dd=f"{at:%d}", seq=counter.value)
+            number = _format(rule, at, counter.value)
             try:
                 with transaction.atomic():
                     IssuedNumber.objects.create(rule=rule, number=number, issued_at=clock.now())
