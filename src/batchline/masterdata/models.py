@@ -299,3 +299,47 @@ class CodeMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}/{self.kind}: {self.external_code} → {self.internal_code}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded master-data file, its dry-run plan and, once applied, what it did (MD-05).
+
+    The record of what was imported: the rows exactly as read, the file's SHA-256, who uploaded and
+    who applied it, with which reason and change-control reference. Written only by
+    masterdata.importing; its creation and its application are audited.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        PLANNING = "planning", _("Dry run in progress")
+        PLANNED = "planned", _("Dry run complete")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20)
+    filename = models.CharField(_("file"), max_length=255)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+    rows = models.JSONField()  # [{column: text}] as read from the file; data row i is file row i + 2
+    plan = models.JSONField(default=list)  # one entry per planned row, see importing.PlanEntry
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveIntegerField(default=0)  # rows planned so far
+    totals = models.JSONField(default=dict)  # {action: count} of the complete plan
+    outcome = models.JSONField(default=list)  # after apply: [{row, code, action, record_id, change_id}]
+    failure = models.TextField(blank=True)  # why the last apply was refused after planning
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    change_control_ref = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
