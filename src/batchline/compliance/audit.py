@@ -55,6 +55,36 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
 
+# The chain head is read, locked and moved with plain SQL: these two statements run in every audited
+# transaction, and through the ORM they cost about as much Python time as everything else record_change
+# does (bench/audit.py, docs/performance.md). Same statements, same locks as the ORM would issue.
+_HEAD_TABLE = AuditChainHead._meta.db_table
+
+
+def _lock_chain_head(record_type: str, record_id: str) -> tuple[int, int, str] | None:
+    """(id, sequence, head_hash) of the record's chain head, row-locked until commit; None for a new chain."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SEAL_LOCK_KEY])
+        # SQLite has no row locks: the IMMEDIATE transaction already holds the database's write lock.
+        for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        cursor.execute(f"SELECT id, sequence, head_hash FROM {_HEAD_TABLE} "  # noqa: S608 (constant table name)
+                       f"WHERE record_type = %s AND record_id = %s{for_update}", [record_type, record_id])
+        row = cursor.fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def _move_chain_head(head_id: int | None, record_type: str, record_id: str, sequence: int,
+                     head_hash: str) -> None:
+    with connection.cursor() as cursor:
+        if head_id is not None:
+            cursor.execute(f"UPDATE {_HEAD_TABLE} SET sequence = %s, head_hash = %s WHERE id = %s",  # noqa: S608
+                           [sequence, head_hash, head_id])
+        else:
+            cursor.execute(f"INSERT INTO {_HEAD_TABLE} (record_type, record_id, sequence, head_hash) "  # noqa: S608
+                           "VALUES (%s, %s, %s, %s)", [record_type, record_id, sequence, head_hash])
+
+
 def record_change(actor: Any, record: models.Model | None = None, *, action: str,
                   changes: dict[str, list[Any]] | None = None, reason: str = "",
                   signature: Signature | None = None, event: str | None = None,
@@ -65,12 +95,9 @@ def record_change(actor: Any, record: models.Model | None = None, *, action: str
     rtype = record_type or record_type_of(record)  # type: ignore[arg-type]
     rid = str(record_id if record_id is not None else record.pk)  # type: ignore[union-attr]
     rlabel = label if label is not None else (str(record) if record is not None else "")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SEAL_LOCK_KEY])
-    head = AuditChainHead.objects.select_for_update().filter(record_type=rtype, record_id=rid).first()
-    sequence = head.sequence + 1 if head else 1
-    prev_hash = head.head_hash if head else chain.GENESIS
+    head = _lock_chain_head(rtype, rid)
+    sequence = head[1] + 1 if head else 1
+    prev_hash = head[2] if head else chain.GENESIS
     entry = AuditEntry(
         occurred_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,
@@ -88,17 +115,13 @@ def record_change(actor: Any, record: models.Model | None = None, *, action: str
         prev_hash=prev_hash,
     )
     entry.entry_hash = chain.entry_digest(
-        prev_hash=prev_hash, record_type=rtype, record_id=rid, sequence=sequence, occurred_at=entry.occurred_at,
-        actor_id=entry.actor_id, actor_username=entry.actor_username, actor_name=entry.actor_name,
-        action=action, record_label=entry.record_label, changes=entry.changes, reason=reason,
-        signature_id=signature.pk if signature else None, correlation_id=entry.correlation_id,
+        prev_hash=prev_hash, record_type=rtype, record_id=rid, sequence=sequence,
+        occurred_at=entry.occurred_at, actor_id=entry.actor_id, actor_username=entry.actor_username,
+        actor_name=entry.actor_name, action=action, record_label=entry.record_label, changes=entry.changes,
+        reason=reason, signature_id=signature.pk if signature else None, correlation_id=entry.correlation_id,
     )
     entry.save(force_insert=True)
-    if head:
-        AuditChainHead.objects.filter(pk=head.pk).update(sequence=sequence, head_hash=entry.entry_hash)
-    else:
-        AuditChainHead.objects.create(record_type=rtype, record_id=rid, sequence=sequence,
-                                      head_hash=entry.entry_hash)
+    _move_chain_head(head[0] if head else None, rtype, rid, sequence, entry.entry_hash)
     if event:
         emit(event, record_type=rtype, record_id=rid, payload=payload if payload is not None else {})
     return entry
