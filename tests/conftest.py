@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+pytest_plugins = ["plugins.traceability", "pytester"]  # requirement matrix (--traceability=PATH); pytester
+
 PASSWORD = "Batchline-Test-2026!"
 
 

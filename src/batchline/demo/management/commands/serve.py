@@ -41,6 +41,7 @@ class AuditSealer(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             self.seal_once()
+            connection.close()  # this thread's own connection: not held open between seals
             self.stopped.wait(self.interval)
 
     def seal_once(self) -> None:
@@ -50,8 +51,6 @@ class AuditSealer(threading.Thread):
                 self.on_seal(made)
         except Exception:  # a failed seal must not stop the server; the next interval tries again
             log.exception("sealing the audit trail failed")
-        finally:
-            connection.close()  # this thread's own connection; never held between seals
 
     def stop(self) -> None:
         self.stopped.set()

@@ -1,0 +1,73 @@
+# Batchline: the two commands a newcomer needs are `make demo` and `make test`.
+#
+# Everything runs with the project's own virtual environment (.venv), created on first use from
+# the machine's python3 (3.11 or newer). Variables: PORT, HOST (demo/serve address), PYTHON.
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Installation stamps: reinstall when pyproject.toml changes (the package itself is editable).
+RUNTIME := $(VENV)/.installed-runtime
+TESTKIT := $(VENV)/.installed-test
+LINT_PATHS := src tests $(wildcard bench)
+
+.PHONY: help demo serve test lint bench matrix clean
+
+help:
+	@echo "make demo    create .venv, install, load the demo plant and serve it on http://$(HOST):$(PORT)/"
+	@echo "make serve   migrate the configured database and serve it (gunicorn) on $(HOST):$(PORT)"
+	@echo "make test    lint, types, layers, migrations and API schema checks, then the whole test suite"
+	@echo "make lint    ruff, mypy and the import-layer contract only"
+	@echo "make bench   run the benchmarks in bench/"
+	@echo "make matrix  copy the last run's traceability matrix to docs/requirements-traceability.md"
+	@echo "make clean   remove .venv and caches (var/, which holds the database and keys, is kept)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(TESTKIT): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	@touch $@ $(RUNTIME)
+
+demo: $(RUNTIME)
+	$(BIN)/batchline demo --bind $(HOST):$(PORT) $(DEMO_ARGS)
+
+serve: $(RUNTIME)
+	$(BIN)/batchline migrate --no-input
+	$(BIN)/batchline serve --bind $(HOST):$(PORT)
+
+lint: $(TESTKIT)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The suite. pytest's exit code is kept in var/pytest-exit-code for .ci/run; exit code 5 (no test
+# collected) is a failure, never a pass.
+test: lint
+	$(BIN)/batchline makemigrations --check --dry-run
+	$(BIN)/batchline openapi --check
+	@mkdir -p var
+	@rm -f var/pytest-exit-code
+	@status=0; $(BIN)/pytest -n 2 --traceability=var/traceability.md || status=$$?; \
+	echo $$status > var/pytest-exit-code; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: that is a failure"; fi; \
+	exit $$status
+
+bench: $(TESTKIT)
+	$(BIN)/python bench/audit.py
+
+matrix:
+	@test -f var/traceability.md || { echo "no var/traceability.md yet: run make test first"; exit 1; }
+	cp var/traceability.md docs/requirements-traceability.md
+	@echo "docs/requirements-traceability.md updated"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist src/*.egg-info var/static
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
