@@ -15,7 +15,8 @@ from typing import Any
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        # Normalised, so that "0.5" and "0.500000000000" (read back from a DECIMAL column) are one value.
+        return format(value.normalize(), "f")
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in canonical content")
