@@ -66,7 +66,7 @@ def seal() -> AuditSeal:
 
 @dataclass
 class Finding:
-    kind: str  # modified | inserted | deleted | truncated | seal
+    kind: str  # modified | inserted | deleted | broken_link | truncated | seal
     record_type: str
     record_id: str
     entry_id: int | None
@@ -100,10 +100,12 @@ class Report:
 class _ChainCheck:
     """Walks one record's entries in sequence order."""
 
-    def __init__(self, report: Report, record_type: str, record_id: str) -> None:
+    def __init__(self, report: Report, record_type: str, record_id: str, head_sequence: int | None) -> None:
         self.report, self.record_type, self.record_id = report, record_type, record_id
+        self.head_sequence = head_sequence  # None: the record has no chain head
         self.expected, self.prev_hash = 1, chain.GENESIS
         self.last_sequence, self.last_hash = 0, chain.GENESIS
+        self.last_entry_id: int | None = None
         self.sealed_line: str | None = None
 
     def problem(self, kind: str, entry_id: int | None, sequence: int | None, detail: str) -> None:
@@ -118,8 +120,12 @@ class _ChainCheck:
         elif sequence < self.expected:
             self.problem("inserted", entry_id, sequence, f"sequence #{sequence} repeats or goes backwards")
         elif prev_hash != self.prev_hash:
-            self.problem("inserted" if sequence <= self.last_sequence else "deleted", entry_id, sequence,
-                         "link to the previous entry is broken")
+            # Which side is false cannot be told from the link alone: name both entries.
+            previous = (f"entry {self.last_entry_id} (#{self.last_sequence})"
+                        if self.last_entry_id is not None else "the start of the chain")
+            self.problem("broken_link", entry_id, sequence,
+                         f"does not link to {previous}: an entry was inserted, removed or rewritten "
+                         "before it")
         recomputed = chain.entry_digest(
             prev_hash=prev_hash, record_type=rtype, record_id=rid, sequence=sequence, occurred_at=occurred_at,
             actor_id=actor_id, actor_username=actor_username, actor_name=actor_name, action=action,
@@ -128,9 +134,13 @@ class _ChainCheck:
         )
         if recomputed != entry_hash:
             self.problem("modified", entry_id, sequence, "content does not match its hash")
+        if self.head_sequence is None:
+            self.problem("inserted", entry_id, sequence, "the record has no chain head")
+        elif sequence > self.head_sequence:
+            self.problem("inserted", entry_id, sequence, f"beyond the chain head #{self.head_sequence}")
         self.expected = sequence + 1
         self.prev_hash = entry_hash
-        self.last_sequence, self.last_hash = sequence, entry_hash
+        self.last_sequence, self.last_hash, self.last_entry_id = sequence, entry_hash, entry_id
         if entry_id <= sealed_through:
             self.sealed_line = chain.head_line(rtype, rid, sequence, entry_hash)
 
@@ -156,16 +166,13 @@ def verify(progress: Callable[[int, int], None] | None = None) -> Report:
         key = (check.record_type, check.record_id)
         seen.add(key)
         head = heads.get(key)
-        if head is None:
-            check.problem("inserted", None, None, "entries exist for a record that has no chain head")
-        elif head[0] > check.last_sequence:
+        # A missing head and entries beyond the head were reported entry by entry in add().
+        if head is not None and head[0] > check.last_sequence:
             check.problem("truncated", None, check.last_sequence,
                           f"chain ends at #{check.last_sequence} but its head records #{head[0]}")
-        elif head[0] < check.last_sequence:
-            check.problem("inserted", None, check.last_sequence,
-                          f"chain runs to #{check.last_sequence} beyond its head #{head[0]}")
-        elif head[1] != check.last_hash:
-            check.problem("modified", None, check.last_sequence, "last entry does not match the chain head")
+        elif head is not None and head[0] == check.last_sequence and head[1] != check.last_hash:
+            check.problem("modified", check.last_entry_id, check.last_sequence,
+                          "last entry does not match the chain head")
         if check.sealed_line:
             sealed_lines.append(check.sealed_line)
 
@@ -177,7 +184,8 @@ def verify(progress: Callable[[int, int], None] | None = None) -> Report:
         if current is None or (row[1], row[2]) != (current.record_type, current.record_id):
             if current is not None:
                 close(current)
-            current = _ChainCheck(report, row[1], row[2])
+            head = heads.get((row[1], row[2]))
+            current = _ChainCheck(report, row[1], row[2], head[0] if head else None)
         current.add(row, sealed_through)
         if progress and report.entries % 10000 == 0:
             progress(report.entries, total)
