@@ -77,12 +77,17 @@ def record_type_label(record_type: str) -> str:
     return str(label) if label is not None else record_type
 
 
-def readable(value: Any) -> str:
-    """An old or new value from the trail as text: empty as —, yes/no, lists and objects as compact JSON."""
+def readable(value: Any, model_field: Any = None) -> str:
+    """An old or new value from the trail as text: empty as —, yes/no, a choice by its label, lists and
+    objects as compact JSON. (The CSV export keeps the stored values.)"""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    choices = getattr(model_field, "choices", None)
+    if choices and isinstance(value, str):
+        labels = {str(code): str(label) for code, label in choices}
+        return labels.get(value, value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -113,15 +118,32 @@ def _model_of(record_type: str) -> type[models.Model] | None:
         return None
 
 
-def field_label(record_type: str, name: str) -> str:
-    """The field's name as the record's screen calls it (translated), else its code."""
-    model = _model_of(record_type)
-    if model is None:
-        return name
-    try:
-        return str(capfirst(model._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
-    except FieldDoesNotExist:
-        return name
+def _field_of(record_type: str, name: str) -> Any:
+    """The model field a change is about. A master-data change request lists the item's fields, so
+    those are looked up on the master-data models too."""
+    models_to_try = [_model_of(record_type)]
+    if record_type == "masterdata.masterdatachange":
+        models_to_try += [kind.model for kind in KINDS.values()]
+    for model in models_to_try:
+        if model is None:
+            continue
+        try:
+            return model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+    return None
+
+
+def _changes(entry: AuditEntry) -> list[dict[str, str]]:
+    shown = []
+    for name, old, new in entry.change_items:
+        model_field = _field_of(entry.record_type, name)
+        label = capfirst(getattr(model_field, "verbose_name", "")) or name
+        before, after = readable(old, model_field), readable(new, model_field)
+        if before == after == "—":
+            continue  # an empty field of a new record says nothing
+        shown.append({"field": str(label), "code": name, "old": before, "new": after})
+    return shown
 
 
 def _shown(entry: AuditEntry) -> dict[str, Any]:
@@ -129,9 +151,7 @@ def _shown(entry: AuditEntry) -> dict[str, Any]:
         "entry": entry,
         "action": action_label(entry.action),
         "record_type": record_type_label(entry.record_type),
-        "changes": [{"field": field_label(entry.record_type, name), "code": name, "old": readable(old),
-                     "new": readable(new)}
-                    for name, old, new in entry.change_items],
+        "changes": _changes(entry),
     }
 
 

@@ -25,6 +25,7 @@ from batchline.web.forms.masterdata import field_errors
 from batchline.web.views._guards import requires
 
 PAGE_SIZE = 50
+NAV = "masterdata"  # configuration belongs to the master-data workspace in the navigation
 RULE_FIELDS = ("key", "description", "prefix", "pattern", "reset")
 
 
@@ -41,7 +42,7 @@ def _safe_preview(rule: NumberRule) -> str:
 def number_rules(request: HttpRequest) -> HttpResponse:
     rules = [{"rule": rule, "preview": _safe_preview(rule)} for rule in NumberRule.objects.order_by("key")]
     return render(request, "web/config/number_rules.html", {
-        "rules": rules, "can_read_audit": has_permission(request.user, "audit.view"),
+        "rules": rules, "can_read_audit": has_permission(request.user, "audit.view"), "nav_current": NAV,
     })
 
 
@@ -49,6 +50,7 @@ def _render_rule_form(request: HttpRequest, *, rule: NumberRule | None, values: 
                       error: DomainError | None = None, preview: str = "", reason: str = "") -> HttpResponse:
     return render(request, "web/config/number_rule_form.html", {
         "rule": rule, "values": values, "resets": CounterReset.choices, "preview": preview, "reason": reason,
+        "nav_current": NAV,
         "error": error, "errors": field_errors(error) if error else {},
     }, status=error.http_status if error else 200)
 
@@ -114,7 +116,7 @@ def code_maps(request: HttpRequest) -> HttpResponse:
         "page": Paginator(mappings, PAGE_SIZE).get_page(request.GET.get("page")), "query": query.urlencode(),
         "system": system, "kind": kind, "kinds": CodeMapKind.choices,
         "systems": CodeMap.objects.order_by("system").values_list("system", flat=True).distinct(),
-        "can_read_audit": has_permission(request.user, "audit.view"),
+        "can_read_audit": has_permission(request.user, "audit.view"), "nav_current": NAV,
     })
 
 
@@ -122,6 +124,7 @@ def _render_map_form(request: HttpRequest, *, mapping: CodeMap | None, values: d
                      error: DomainError | None = None, reason: str = "") -> HttpResponse:
     return render(request, "web/config/code_map_form.html", {
         "mapping": mapping, "values": values, "kinds": CodeMapKind.choices, "reason": reason,
+        "nav_current": NAV,
         "error": error, "errors": field_errors(error) if error else {},
     }, status=error.http_status if error else 200)
 

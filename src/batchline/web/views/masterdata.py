@@ -184,18 +184,22 @@ def _change_diff(kind: Kind, item: MasterRecord, change: MasterDataChange) -> li
             for name, value in change.proposed.items()]
 
 
-def _versions(kind: Kind, item: MasterRecord) -> list[dict[str, Any]]:
-    """Every approved version, newest first, each marking the fields that differ from the one before."""
+def _versions(kind: Kind, item: MasterRecord) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every approved version side by side, newest first: the columns, and per field a row whose cells
+    mark the values that differ from the version before (AT-06: earlier values stay visible)."""
     versions = list(selectors.versions_of(kind, item).select_related("approved_by", "change"))
-    shown = []
-    for index, version in enumerate(versions):
-        older = versions[index + 1].content if index + 1 < len(versions) else None
-        rows = [{"label": field_label(kind.model, name),
-                 "value": display_value(kind.model, name, version.content.get(name)),
-                 "changed": older is not None and older.get(name) != version.content.get(name)}
-                for name in kind.model.content_fields]
-        shown.append({"version": version, "rows": rows, "current": version.version == item.version})
-    return shown
+    columns = [{"version": v, "current": v.version == item.version and item.status == RecordStatus.APPROVED}
+               for v in versions]
+    rows = []
+    for name in kind.model.content_fields:
+        cells = []
+        for index, version in enumerate(versions):
+            older = versions[index + 1].content if index + 1 < len(versions) else None
+            cells.append({"version": version.version,
+                          "value": display_value(kind.model, name, version.content.get(name)),
+                          "changed": older is not None and older.get(name) != version.content.get(name)})
+        rows.append({"name": name, "label": field_label(kind.model, name), "cells": cells})
+    return columns, rows
 
 
 def _render_detail(request: HttpRequest, kind: Kind, item: MasterRecord, *, error: DomainError | None = None,
@@ -205,12 +209,13 @@ def _render_detail(request: HttpRequest, kind: Kind, item: MasterRecord, *, erro
     signatures = [(s, signature_applies(s, item, record_type=kind.record_type))
                   for s in signatures_of(kind.record_type, item.pk)]
     user = request.user
+    versions, version_fields = _versions(kind, item)
     context = {
         "kind": kind, "item": item, "rows": _rows(kind.model, content_of(item)),
         "pending": pending,
         "pending_diff": _change_diff(kind, item, pending) if pending else [],
         "pending_is_retirement": pending is not None and pending.kind == ChangeKind.RETIRE,
-        "versions": _versions(kind, item),
+        "versions": versions, "version_fields": version_fields,
         "changes": selectors.changes_of(kind, item).exclude(status=ChangeStatus.PENDING)
                                                   .select_related("proposed_by", "decided_by"),
         "signatures": signatures,
