@@ -63,6 +63,7 @@ def gunicorn_command(bind: str, workers: int) -> list[str]:
         "--workers", str(workers),
         "--access-logfile", "-",
         "--graceful-timeout", "20",
+        "--no-control-socket",  # nothing here uses gunicorn's control socket; two servers must not share one
     ]
 
 
