@@ -245,11 +245,19 @@ def test_sign_in_page_is_english_for_an_english_browser(client: Client, db: None
     assert '<html lang="en">' in page
 
 
+def test_sign_in_page_is_english_for_a_browser_asking_for_neither_language(client: Client, db: None) -> None:
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    assert '<html lang="en">' in page
+
+
 def test_language_can_be_switched_before_sign_in(client: Client, db: None) -> None:
     response = client.post("/language/", {"language": "en", "next": LOGIN}, HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert response["Location"] == LOGIN
     page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="en">' in page
+    client.post("/language/", {"language": "zh-hans", "next": LOGIN}, HTTP_ACCEPT_LANGUAGE="fr-FR")
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="fr-FR").content.decode()
+    assert '<html lang="zh-hans">' in page
 
 
 def test_a_persons_language_choice_is_kept_on_the_account(client: Client, steward: Any) -> None:

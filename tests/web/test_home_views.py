@@ -11,6 +11,7 @@ from django.utils import timezone
 from batchline.identity.models import User
 from batchline.masterdata import services
 from batchline.masterdata.registry import kind_of
+from batchline.web.signing import SESSION_FLAG
 
 UNIT = kind_of("unit")
 KILOGRAM = {"code": "kg", "name_zh": "千克", "name_en": "kilogram", "dimension": "mass", "factor": "1"}
@@ -92,3 +93,13 @@ def test_a_person_without_approval_or_administration_has_no_work_lists(make_user
 
 def test_footer_shows_the_site_time_zone(steward: Any, settings: Any) -> None:
     assert settings.BATCHLINE_SITE_TIME_ZONE in home_of(steward)
+
+
+def test_signature_dialog_asks_for_the_user_id_until_the_first_signature_of_the_session(steward: Any) -> None:
+    client = Client()
+    client.force_login(steward)
+    assert client.get("/").context["signature_username_required"] is True
+    session = client.session
+    session[SESSION_FLAG] = True
+    session.save()
+    assert client.get("/").context["signature_username_required"] is False

@@ -236,6 +236,23 @@ def test_an_action_asked_by_htmx_returns_the_inline_form_only(admin: Client, ste
     assert "<html" not in page
 
 
+def test_an_inline_action_that_succeeds_reloads_the_account_page(admin: Client, steward: Any) -> None:
+    User.objects.filter(pk=steward.pk).update(locked_at=timezone.now())
+    response = admin.post(f"/users/{steward.pk}/unlock/", {"reason": "help desk call"},
+                          HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == f"/users/{steward.pk}/"
+    steward.refresh_from_db()
+    assert not steward.is_locked
+
+
+def test_an_inline_action_that_is_refused_stays_inline_with_the_error(admin: Client, steward: Any) -> None:
+    response = admin.post(f"/users/{steward.pk}/unlock/", {"reason": "help desk call"},
+                          HTTP_HX_REQUEST="true")
+    page = response.content.decode()  # the account is not locked: the service refuses
+    assert "<html" not in page
+    assert 'data-testid="form-errors"' in page
+
+
 def test_an_action_without_htmx_is_a_full_page(admin: Client, steward: Any) -> None:
     page = admin.get(f"/users/{steward.pk}/unlock/").content.decode()
     assert "<html" in page

@@ -51,6 +51,21 @@ def _refusal_message(username: str, password: str) -> str:
     return AuthenticationFailed().render()
 
 
+def _use_browser_language(request: HttpRequest) -> None:
+    """Before sign-in: Chinese for a browser that asks for Chinese, English for every other browser.
+
+    LocaleMiddleware already honours a language chosen with the switch (cookie) and a browser that
+    asks for zh or en; a browser asking for neither would get the site default (Chinese), which a
+    visitor who reads no Chinese cannot use to find the switch.
+    """
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES):
+        return
+    if "zh" not in request.headers.get("Accept-Language", "").lower():
+        translation.activate("en")
+        request.LANGUAGE_CODE = "en"
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -58,6 +73,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     home = reverse("web:home")
     if request.user.is_authenticated:
         return redirect(_safe_next(request, home))
+    _use_browser_language(request)
     form = SignInForm(request.POST or None)
     refusal = ""
     if request.method == "POST" and form.is_valid():
@@ -81,11 +97,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         logout(request)
         return redirect("web:login")
-    return _sign_out_page(request)
-
-
-@signed_in
-def _sign_out_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("web:login")
     return render(request, "web/auth/logout.html")
 
 

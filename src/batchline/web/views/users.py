@@ -158,9 +158,11 @@ def _action(request: HttpRequest, account: User, *, form: Form, title: Any, intr
             aliases: Mapping[str, str] | None = None) -> HttpResponse:
     """One account action: show its form, run the service on POST, come back to the account page.
 
-    Requested by HTMX (from the account page), the form alone is returned to appear inline; posted,
-    it is a plain form either way, so every action also works without JavaScript.
+    Requested by HTMX (from the account page), the form alone is returned and appears inline, posts
+    inline and shows its errors inline; without JavaScript the same form is a page of its own with a
+    plain POST.
     """
+    inline = bool(request.headers.get("HX-Request"))
     if request.method == "POST" and form.is_valid():
         try:
             perform(form.cleaned_data)
@@ -168,10 +170,12 @@ def _action(request: HttpRequest, account: User, *, form: Form, title: Any, intr
             show_refusal(form, error, aliases)
         else:
             messages.success(request, done)
+            if inline:  # HTMX reloads the whole account page, which now shows the change
+                return HttpResponse(headers={"HX-Redirect": _detail_url(account.pk)})
             return redirect(_detail_url(account.pk))
     context = {"account": account, "form": form, "title": title, "intro": intro, "submit": submit,
-               "danger": danger, "action_url": request.path}
-    if request.headers.get("HX-Request"):
+               "danger": danger, "action_url": request.path, "inline": inline}
+    if inline:
         return render(request, "web/users/_action_form.html", context)
     return render(request, "web/users/action.html", context)
 

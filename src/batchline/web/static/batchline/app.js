@@ -19,9 +19,15 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    // An inline form that just appeared gets the focus, so a scanner or keyboard can type at once.
-    var field = event.detail.target.querySelector("input:not([type=hidden]), select, textarea");
+  document.addEventListener("htmx:afterSwap", function () {
+    // An inline form that just appeared gets the focus (the first field in error, if any), so that a
+    // scanner or keyboard can type at once.
+    var panel = document.querySelector(".action-panel");
+    if (!panel) {
+      return;
+    }
+    var field = panel.querySelector(".has-error input, .has-error select, .has-error textarea") ||
+      panel.querySelector("input:not([type=hidden]), select, textarea");
     if (field) {
       field.focus();
     }
