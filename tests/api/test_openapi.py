@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -37,3 +39,16 @@ def test_the_schema_is_written_sorted_with_a_trailing_newline(db: None, tmp_path
     text = target.read_text(encoding="utf-8")
     assert text.endswith("}\n")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_the_served_schema_has_no_duplicate_keys(token_for: Callable[..., Any], steward: Any) -> None:
+    """Swagger UI refuses a schema with a key twice (an int and a str status code, say)."""
+    caller = token_for(steward, ["masterdata.view"])
+    text = caller.client.get("/api/v1/openapi.json", headers=caller.headers).content.decode()
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [key for key, _value in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=no_duplicates)

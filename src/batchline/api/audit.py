@@ -77,8 +77,8 @@ def list_entries(request: HttpRequest, query: Query[AuditQuery], paging: Query[P
             "page_size": paging.page_size}
 
 
-@router.get("/entries.csv", response={200: str, **ERRORS},
-            openapi_extra={"responses": {"200": {
+@router.get("/entries.csv", response=ERRORS,
+            openapi_extra={"responses": {200: {
                 "description": "CSV, UTF-8 with BOM, one row per changed field",
                 "content": {"text/csv": {"schema": {"type": "string"}}}}}})
 def export_entries(request: HttpRequest, query: Query[AuditQuery]) -> StreamingHttpResponse:
