@@ -1,6 +1,6 @@
 """The web interface's URLs: each workspace module contributes its own `urlpatterns`."""
 
-from batchline.web.views import audit, auth, config, home, masterdata, users
+from batchline.web.views import audit, auth, config, home, imports, masterdata, users
 
 app_name = "web"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     *home.urlpatterns,
     *auth.urlpatterns,
     *users.urlpatterns,
+    *imports.urlpatterns,  # before masterdata: its masterdata/<kind>/ would take masterdata/import/
     *masterdata.urlpatterns,
     *config.urlpatterns,
     *audit.urlpatterns,
