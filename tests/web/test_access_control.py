@@ -67,6 +67,13 @@ def test_every_screen_sends_an_anonymous_visitor_to_sign_in(client: Client, db: 
     assert response["Location"].startswith("/login/"), f"{name} sent the visitor to {response['Location']}"
 
 
+@pytest.mark.req("AC-01")
+def test_an_htmx_request_without_a_session_sends_the_whole_page_to_sign_in(client: Client, db: None) -> None:
+    response = client.get(reverse("web:user_unlock", args=[1]), HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"].startswith("/login/")
+    assert b"<form" not in response.content
+
+
 def test_the_sign_in_page_is_open(client: Client, db: None) -> None:
     assert client.get(reverse("web:login")).status_code == 200
 

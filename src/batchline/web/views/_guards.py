@@ -41,7 +41,12 @@ def requires(permission: str | None) -> Callable[[View], View]:
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                login = redirect_to_login(request.get_full_path())
+                if request.headers.get("HX-Request"):
+                    # An expired session inside an HTMX request: send the whole page to sign-in, not
+                    # the sign-in form into a fragment of the page.
+                    return HttpResponse(headers={"HX-Redirect": login["Location"]})
+                return login
             if permission is not None:
                 try:
                     authorize(request.user, permission)
