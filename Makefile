@@ -14,7 +14,8 @@ RUNTIME := $(VENV)/.installed-runtime
 TESTKIT := $(VENV)/.installed-test
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: help demo serve test lint bench matrix clean
+.PHONY: help demo serve test lint bench matrix clean \
+	check-ruff check-mypy check-layers check-migrations check-openapi check-pytest
 
 help:
 	@echo "make demo    create .venv, install, load the demo plant and serve it on http://$(HOST):$(PORT)/"
@@ -43,16 +44,35 @@ serve: $(RUNTIME)
 	$(BIN)/batchline migrate --no-input
 	$(BIN)/batchline serve --bind $(HOST):$(PORT)
 
+# Each check is its own target; `make -k` runs all of them even when one fails, so one run shows
+# every problem, and the exit status is non-zero if any failed.
+LINT_CHECKS := check-ruff check-mypy check-layers
+TEST_CHECKS := $(LINT_CHECKS) check-migrations check-openapi check-pytest
+
 lint: $(TESTKIT)
+	@$(MAKE) --no-print-directory -k $(LINT_CHECKS)
+
+test: $(TESTKIT)
+	@$(MAKE) --no-print-directory -k $(TEST_CHECKS)
+
+check-ruff:
 	$(BIN)/ruff check $(LINT_PATHS)
+
+check-mypy:
 	$(BIN)/mypy
+
+check-layers:
 	$(BIN)/lint-imports
 
-# The suite. pytest's exit code is kept in var/pytest-exit-code for .ci/run; exit code 5 (no test
-# collected) is a failure, never a pass.
-test: lint
+check-migrations:
 	$(BIN)/batchline makemigrations --check --dry-run
+
+check-openapi:
 	$(BIN)/batchline openapi --check
+
+# pytest's exit code is kept in var/pytest-exit-code for .ci/run; exit code 5 (no test collected)
+# is a failure, never a pass.
+check-pytest:
 	@mkdir -p var
 	@rm -f var/pytest-exit-code
 	@status=0; $(BIN)/pytest -n 2 --traceability=var/traceability.md || status=$$?; \
