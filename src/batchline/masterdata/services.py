@@ -164,7 +164,9 @@ def propose_change(*, actor: Any, kind: Kind, item_id: int, data: dict[str, Any]
             content = parse_content(kind.model, data, base=current)
             ensure(content["code"] == item.code,
                    Conflict(_("The code of an approved item cannot change."), field="code", code="code_fixed"))
-            proposed = {k: v for k, v in portable(content).items() if portable(current)[k] != v}
+            # Compared as values, not as text: "0.0010" proposes no change to a factor of 0.001.
+            new_values = portable(content)
+            proposed = {k: new_values[k] for k in content if plain(content[k]) != plain(current[k])}
             ensure(proposed, NothingChanged())
         change = MasterDataChange.objects.create(
             record_type=kind.record_type, record_id=str(item.pk), record_code=item.code,
