@@ -84,8 +84,25 @@ def kg(approved: Callable[..., Any]) -> Any:
     return approved("unit", code="kg", name_zh="千克", name_en="kilogram", dimension="mass", factor="1")
 
 
+@pytest.fixture(scope="session")
+def _test_database_for_threads(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django creates the test database only when a collected test asks for `db`. A run of
+    committed_db tests alone must get one too, and must never write to (and flush) the configured one."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        yield
+        return
+    with django_db_blocker.unblock():
+        created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(created, verbosity=0)
+
+
 @pytest.fixture
-def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def committed_db(_test_database_for_threads: None, django_db_blocker: Any) -> Iterator[None]:
     """Real commits, for tests with threads. Afterwards the tables are emptied as the database owner
     would: the append-only triggers are lifted for the flush and put back at once."""
     from django.db import connection

@@ -61,28 +61,35 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 _HEAD_TABLE = AuditChainHead._meta.db_table
 
 
-def _lock_chain_head(record_type: str, record_id: str) -> tuple[int, int, str] | None:
-    """(id, sequence, head_hash) of the record's chain head, row-locked until commit; None for a new chain."""
+def _lock_chain_head(record_type: str, record_id: str) -> tuple[int, int, str]:
+    """(id, sequence, head_hash) of the record's chain head, row-locked until commit.
+
+    A new chain first gets a head at sequence 0 (inserted unless a concurrent writer's is already
+    there), so that concurrent first writers of one record queue on that row instead of colliding
+    on the entry's unique (record, sequence). It commits only together with entry #1.
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SEAL_LOCK_KEY])
         # SQLite has no row locks: the IMMEDIATE transaction already holds the database's write lock.
         for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        cursor.execute(f"SELECT id, sequence, head_hash FROM {_HEAD_TABLE} "  # noqa: S608 (constant table name)
-                       f"WHERE record_type = %s AND record_id = %s{for_update}", [record_type, record_id])
+        select = (f"SELECT id, sequence, head_hash FROM {_HEAD_TABLE} "  # noqa: S608 (constant table name)
+                  f"WHERE record_type = %s AND record_id = %s{for_update}")
+        cursor.execute(select, [record_type, record_id])
         row = cursor.fetchone()
-    return (row[0], row[1], row[2]) if row else None
-
-
-def _move_chain_head(head_id: int | None, record_type: str, record_id: str, sequence: int,
-                     head_hash: str) -> None:
-    with connection.cursor() as cursor:
-        if head_id is not None:
-            cursor.execute(f"UPDATE {_HEAD_TABLE} SET sequence = %s, head_hash = %s WHERE id = %s",  # noqa: S608
-                           [sequence, head_hash, head_id])
-        else:
+        if row is None:
             cursor.execute(f"INSERT INTO {_HEAD_TABLE} (record_type, record_id, sequence, head_hash) "  # noqa: S608
-                           "VALUES (%s, %s, %s, %s)", [record_type, record_id, sequence, head_hash])
+                           "VALUES (%s, %s, 0, %s) ON CONFLICT DO NOTHING",
+                           [record_type, record_id, chain.GENESIS])
+            cursor.execute(select, [record_type, record_id])
+            row = cursor.fetchone()
+    return (row[0], row[1], row[2])
+
+
+def _move_chain_head(head_id: int, sequence: int, head_hash: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_HEAD_TABLE} SET sequence = %s, head_hash = %s WHERE id = %s",  # noqa: S608
+                       [sequence, head_hash, head_id])
 
 
 def record_change(actor: Any, record: models.Model | None = None, *, action: str,
@@ -95,9 +102,8 @@ def record_change(actor: Any, record: models.Model | None = None, *, action: str
     rtype = record_type or record_type_of(record)  # type: ignore[arg-type]
     rid = str(record_id if record_id is not None else record.pk)  # type: ignore[union-attr]
     rlabel = label if label is not None else (str(record) if record is not None else "")
-    head = _lock_chain_head(rtype, rid)
-    sequence = head[1] + 1 if head else 1
-    prev_hash = head[2] if head else chain.GENESIS
+    head_id, head_sequence, prev_hash = _lock_chain_head(rtype, rid)
+    sequence = head_sequence + 1
     entry = AuditEntry(
         occurred_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,
@@ -121,7 +127,7 @@ def record_change(actor: Any, record: models.Model | None = None, *, action: str
         reason=reason, signature_id=signature.pk if signature else None, correlation_id=entry.correlation_id,
     )
     entry.save(force_insert=True)
-    _move_chain_head(head[0] if head else None, rtype, rid, sequence, entry.entry_hash)
+    _move_chain_head(head_id, sequence, entry.entry_hash)
     if event:
         emit(event, record_type=rtype, record_id=rid, payload=payload if payload is not None else {})
     return entry
