@@ -283,3 +283,24 @@ def test_every_public_identity_service_is_covered_by_an_audit_test() -> None:
               if fn.__module__ == services.__name__ and not name.startswith("_")}
     assert public == set(AUDITED_BY) | set(NO_AUDIT_ENTRY)
     assert {case for case in AUDITED_BY.values() if not case.startswith("test_")} <= set(ACCESS_CHANGES)
+
+
+@pytest.mark.req("AC-04", "AT-01")
+def test_deactivation_records_each_revoked_token_in_its_own_history(make_user: Callable[..., Any],
+                                                                   admin_user: Any) -> None:
+    erp = make_user("integration", username="erp", kind="integration")
+    token, _secret = services.create_api_token(actor=admin_user, user_id=erp.pk, name="erp",
+                                               scopes=["masterdata.view"])
+    services.deactivate_user(actor=admin_user, user_id=erp.pk, reason="interface retired")
+    last = AuditEntry.objects.filter(record_type="identity.apitoken", record_id=str(token.pk)).latest("sequence")
+    assert (last.action, last.reason) == ("revoke_token", "interface retired")
+
+
+@pytest.mark.req("AC-04", "AT-01")
+def test_password_reset_records_the_true_old_forced_change_flag(admin_user: Any) -> None:
+    bob = services.create_user(actor=admin_user, username="bob", full_name="Bob", roles=["operator"],
+                               initial_password=PASSWORD)  # must change the initial password: flag is set
+    services.reset_password(actor=admin_user, user_id=bob.pk, temporary_password="Temporary-Pass-77",
+                            reason="forgot before first sign-in")
+    [entry] = entries_of(bob, "reset_password")
+    assert dict((f, (old, new)) for f, old, new in entry.change_items)["must_change_password"] == (True, True)

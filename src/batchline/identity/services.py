@@ -157,9 +157,15 @@ def deactivate_user(*, actor: User, user_id: int, reason: str) -> User:
         user.is_active = False
         user.deactivated_at = clock.now()
         user.save(update_fields=["is_active", "deactivated_at"])
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=user.deactivated_at)
         access_changed(actor=actor, user=user, action="deactivate", changes={"is_active": [True, False]},
                        reason=reason)
+        # Each token's own history must show its revocation, not only the account's.
+        for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("pk"):
+            token.revoked_at = user.deactivated_at
+            token.save(update_fields=["revoked_at"])
+            access_changed(actor=actor, user=user, action="revoke_token", record_type="identity.apitoken",
+                           record_id=token.pk, label=f"{user.username}/{token.name}",
+                           changes={"revoked": [False, True]}, reason=reason)
     return user
 
 
@@ -185,9 +191,10 @@ def reset_password(*, actor: User, user_id: int, temporary_password: str, reason
         user = _locked_user(user_id)
         ensure(user.is_person, NotAPerson())
         _check_new_password(user, temporary_password)
+        must_change_before = user.must_change_password
         _set_password(user, temporary_password, must_change=True)
-        access_changed(actor=actor, user=user, action="reset_password",
-                       changes={"password": ["***", "***"], "must_change_password": [False, True]}, reason=reason)
+        access_changed(actor=actor, user=user, action="reset_password", reason=reason,
+                       changes={"password": ["***", "***"], "must_change_password": [must_change_before, True]})
     return user
 
 
