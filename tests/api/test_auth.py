@@ -60,6 +60,11 @@ def test_every_endpoint_refuses_an_anonymous_caller(db: None, method: str, path:
 
 
 @pytest.mark.req("AC-01")
+def test_the_api_root_shows_nothing(db: None) -> None:
+    assert Client().get("/api/v1/").status_code == 404
+
+
+@pytest.mark.req("AC-01")
 def test_the_schema_needs_authentication(db: None) -> None:
     response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 401

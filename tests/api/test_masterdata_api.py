@@ -630,3 +630,27 @@ def test_erp_upsert_of_a_retired_material_is_refused(erp_api: ApiClient, kg: Any
     response = upsert(erp_api, {**ERP_MATERIAL, "name_en": "Lactose"})
     assert (response.status_code, response.json()["code"]) == (409, "wrong_status")
     assert Material.objects.get().name_en == "Lactose monohydrate"
+
+
+@pytest.mark.req("MD-01", "ES-05", "ES-01")
+def test_a_material_is_created_and_approved_over_the_api(
+    steward_api: ApiClient, approver_api: ApiClient, kg: Any
+) -> None:
+    assert steward_api.post("/masterdata/material", MATERIAL, key=new_key()).status_code == 201
+    response = approver_api.post(
+        "/masterdata/material/RM-001/approve", {"signature": signature_of("qareviewer")}, key=new_key()
+    )
+    assert (response.status_code, response.json()["status"], response.json()["approved_by"]) == (
+        200,
+        "approved",
+        "qareviewer",
+    )
+    material = Material.objects.get()
+    trail = approver_api.get(f"/audit/records/masterdata.material/{material.pk}").json()
+    assert [e["action"] for e in trail["entries"]] == ["create", "approve"]
+    signed = trail["signatures"][0]
+    assert (signed["signer_name"], signed["meaning_en"], signed["applies"]) == (
+        "李华 Li Hua",
+        "Approved",
+        True,
+    )
