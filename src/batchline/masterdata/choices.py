@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RecordStatus(models.TextChoices):
@@ -25,7 +26,7 @@ class Dimension(models.TextChoices):
     VOLUME = "volume", _("Volume")
     COUNT = "count", _("Count")
     LENGTH = "length", _("Length")
-    AREA = "area", _("Area")
+    AREA = "area", pgettext_lazy("unit dimension", "Area")  # not the master-data kind "Area" (区域)
     TIME = "time", _("Time")
     ACTIVITY = "activity", _("Activity / potency")
 
