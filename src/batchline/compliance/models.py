@@ -88,6 +88,9 @@ class AuditChainHead(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["record_type", "record_id"], name="audit_chain_head")]
 
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_id} head #{self.sequence}"
+
 
 class AuditSeal(models.Model):
     """A periodic HMAC over the state of every chain up to `through_entry_id` (append-only)."""
@@ -102,3 +105,6 @@ class AuditSeal(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"seal {self.pk}: {self.entry_count} entries through {self.through_entry_id}"

@@ -22,7 +22,7 @@ class UnitMismatch(InvalidInput):
 
 def to_decimal(value: object, *, field: str | None = None) -> Decimal:
     """Parse a decimal from a string, int or Decimal. Floats are refused: they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput(_("Quantities must be given as decimal strings, not floating point."), field=field,
                            code="not_decimal")
     try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,6 +46,10 @@ class User(AbstractBaseUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # "Alice" and "alice" are one user id: never two accounts, never reused (AC-04).
+            models.UniqueConstraint(Lower("username"), name="username_unique_any_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.username})"
@@ -72,6 +77,9 @@ class PasswordHistory(models.Model):
 
     class Meta:
         ordering = ["-set_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"password of {self.user_id} set {self.set_at:%Y-%m-%d}"
 
 
 class ApiToken(models.Model):

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
@@ -92,7 +92,11 @@ def create_user(*, actor: User | None, username: str, full_name: str, roles: Ite
         user = User(username=username, full_name=full_name.strip(), email=email, roles=roles,
                     language=language, kind=kind, created_at=clock.now())
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # a concurrent twin took the id between the check and the insert
+            raise UsernameTaken(field="username", username=username) from None
         if kind == UserKind.PERSON:
             ensure(initial_password, InvalidInput(_("An initial password is required."), field="password"))
             _check_new_password(user, initial_password or "")

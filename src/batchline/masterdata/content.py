@@ -8,7 +8,7 @@ first.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 from django.db import models
@@ -34,9 +34,9 @@ def _parse(field: models.Field, raw: Any) -> Any:
     if isinstance(field, models.ForeignKey):
         if raw in (None, ""):
             return None
-        target = field.related_model
-        code = raw.code if isinstance(raw, models.Model) else str(raw).strip()
-        found = target.objects.filter(code=code).first()  # type: ignore[union-attr]
+        target = cast(type[MasterRecord], field.related_model)
+        code = getattr(raw, "code", None) if isinstance(raw, models.Model) else str(raw).strip()
+        found = target.objects.filter(code=code).first()
         if found is None or found.status == RecordStatus.RETIRED:
             raise ValueError(_("No {kind} with code '{code}'.").format(kind=target._meta.verbose_name, code=code))
         return found
@@ -53,14 +53,14 @@ def _parse(field: models.Field, raw: Any) -> Any:
         return None
     if isinstance(field, models.DecimalField):
         try:
-            value = to_decimal(raw)
+            number = to_decimal(raw)
         except InvalidInput as exc:
             raise ValueError(exc.render()) from None
-        if -value.as_tuple().exponent > field.decimal_places:  # type: ignore[operator]
+        if -number.as_tuple().exponent > field.decimal_places:  # type: ignore[operator]
             raise ValueError(_("At most {places} decimal places.").format(places=field.decimal_places))
-        return value
+        return number
     if isinstance(field, models.PositiveIntegerField | models.IntegerField):
-        if isinstance(raw, bool) or isinstance(raw, float):
+        if isinstance(raw, bool | float):
             raise ValueError(_("'{value}' is not a whole number.").format(value=raw))
         try:
             value = int(str(raw).strip())
@@ -94,7 +94,7 @@ def parse_content(model: type[MasterRecord], data: dict[str, Any], *,
         except ValueError as exc:
             errors.append((name, str(exc)))
     for name in model.content_fields:
-        field = model._meta.get_field(name)
+        field = cast(models.Field, model._meta.get_field(name))
         if any(e[0] == name for e in errors):
             continue
         value = values.get(name)

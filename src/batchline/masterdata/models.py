@@ -38,6 +38,8 @@ class MasterRecord(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
 
+    objects = models.Manager()
+
     # The fields a data steward edits, in form order; also the content a version snapshot holds.
     content_fields: ClassVar[tuple[str, ...]] = ("code", "name_zh", "name_en")
 
@@ -52,7 +54,8 @@ class MasterRecord(models.Model):
         return self.name_zh if language.startswith("zh") else self.name_en
 
     def signature_content(self) -> dict[str, Any]:
-        content = {f: getattr(self, self._meta.get_field(f).attname) for f in self.content_fields}
+        attnames = {field.name: field.attname for field in self._meta.concrete_fields}
+        content = {f: getattr(self, attnames[f]) for f in self.content_fields}
         content.update(id=self.pk, status=self.status, version=self.version)
         return content
 
@@ -241,6 +244,9 @@ class MasterDataVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["record_type", "record_id", "version"],
                                                name="one_row_per_version")]
 
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_id} v{self.version}"
+
 
 class NumberRule(models.Model):
     """How lot, batch, order and inspection numbers are formed (MD-04).
@@ -270,6 +276,9 @@ class NumberCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "period"], name="one_counter_per_period")]
 
+    def __str__(self) -> str:
+        return f"{self.rule_id}/{self.period}: {self.value}"
+
 
 class IssuedNumber(models.Model):
     """Every number ever issued; the unique constraint makes a duplicate impossible even after the
@@ -281,6 +290,9 @@ class IssuedNumber(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "number"], name="number_never_twice")]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class CodeMap(models.Model):

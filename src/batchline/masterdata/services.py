@@ -34,7 +34,7 @@ def _locked(kind: Kind, item_id: int) -> MasterRecord:
 
 
 def _ensure_status(item: MasterRecord, *allowed: str) -> None:
-    ensure(item.status in allowed, WrongStatus(record=item.code, status=item.get_status_display(),  # type: ignore[attr-defined]
+    ensure(item.status in allowed, WrongStatus(record=item.code, status=item.get_status_display(),
                                                needed=" / ".join(str(RecordStatus(s).label) for s in allowed)))
 
 
@@ -104,6 +104,7 @@ def _ensure_links_approved(item: MasterRecord) -> None:
 
 
 def _store_version(kind: Kind, item: MasterRecord, actor: Any, change: MasterDataChange | None) -> None:
+    assert item.approved_at is not None  # set by the approving service just before
     MasterDataVersion.objects.create(record_type=kind.record_type, record_id=str(item.pk), version=item.version,
                                      content=portable(content_of(item)), approved_at=item.approved_at,
                                      approved_by=actor, change=change)

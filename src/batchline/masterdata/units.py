@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Q
 
 from batchline.core.quantity import Quantity
@@ -30,7 +32,7 @@ def convert(quantity: Quantity, to_unit: str, *, material: Material | None = Non
     return Quantity(quantity.amount * factor, target.code)
 
 
-def _cross_dimension_factor(source: Unit, target: Unit, material: Material | None):  # type: ignore[no-untyped-def]
+def _cross_dimension_factor(source: Unit, target: Unit, material: Material | None) -> Decimal | None:
     """Look for a material-specific conversion first, then a general one, in either direction.
     Units of the same dimension as either end are reached through their factors."""
     scope = Q(material=material) if material is not None else Q(material__isnull=True)
