@@ -58,8 +58,6 @@ ITEMS_PER_THREAD = 25
 WARMUP_PER_THREAD = 20
 PASSWORD = "Bench-Audit-2026!x"
 
-Row = tuple[Any, ...]
-
 
 # --------------------------------------------------------------------------------------------------
 # Command line
@@ -515,23 +513,18 @@ def trail_rows() -> Any:
             .values_list(*integrity.ENTRY_FIELDS).iterator(chunk_size=5000))
 
 
-def digest_of(row: Row) -> str:
-    from batchline.compliance import chain
-
-    (_id, rtype, rid, sequence, occurred_at, actor_id, actor_username, actor_name, action, label, changes,
-     reason, signature_id, correlation_id, prev_hash, _entry_hash) = row
-    return chain.entry_digest(
-        prev_hash=prev_hash, record_type=rtype, record_id=rid, sequence=sequence, occurred_at=occurred_at,
-        actor_id=actor_id, actor_username=actor_username, actor_name=actor_name, action=action,
-        record_label=label, changes=changes, reason=reason, signature_id=signature_id,
-        correlation_id=correlation_id)
-
-
 def read_and_hash() -> int:
     """Baseline: the same query and the same canonical bytes through the same SHA-256, no checks."""
+    from batchline.compliance.chain import entry_digest
+
     count = 0
-    for row in trail_rows():
-        digest_of(row)
+    for (_id, rtype, rid, sequence, occurred_at, actor_id, actor_username, actor_name, action, label, changes,
+         reason, signature_id, correlation_id, prev_hash, _entry_hash) in trail_rows():
+        entry_digest(
+            prev_hash=prev_hash, record_type=rtype, record_id=rid, sequence=sequence, occurred_at=occurred_at,
+            actor_id=actor_id, actor_username=actor_username, actor_name=actor_name, action=action,
+            record_label=label, changes=changes, reason=reason, signature_id=signature_id,
+            correlation_id=correlation_id)
         count += 1
     return count
 
