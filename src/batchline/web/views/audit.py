@@ -50,11 +50,20 @@ ACTION_LABELS = {
     "withdraw": gettext_lazy("Withdrawn"),
     "sign": gettext_lazy("Signed"),
     "login": gettext_lazy("Signed in"),
+    "sign_in": gettext_lazy("Signed in"),
     "logout": gettext_lazy("Signed out"),
     "lock": gettext_lazy("Locked"),
     "unlock": gettext_lazy("Unlocked"),
     "deactivate": gettext_lazy("Deactivated"),
     "reactivate": gettext_lazy("Reactivated"),
+    "change_password": gettext_lazy("Own password changed"),
+    "reset_password": gettext_lazy("Password reset"),
+    "change_roles": gettext_lazy("Roles changed"),
+    "set_language": gettext_lazy("Language chosen"),
+    "create_token": gettext_lazy("API token created"),
+    "revoke_token": gettext_lazy("API token revoked"),
+    "apply": gettext_lazy("Import applied"),
+    "apply_failed": gettext_lazy("Import failed"),
 }
 
 RECORD_TYPE_LABELS: dict[str, Any] = {
@@ -64,6 +73,7 @@ RECORD_TYPE_LABELS: dict[str, Any] = {
     "masterdata.codemap": gettext_lazy("Code map"),
     "identity.user": gettext_lazy("User account"),
     "identity.apitoken": gettext_lazy("API token"),
+    "masterdata.importbatch": gettext_lazy("Master-data import"),
 }
 
 
