@@ -47,7 +47,7 @@ def save_mapping(*, actor: Any, system: str, kind: str, external_code: str, inte
 
 def _unknown_target(kind: str, internal_code: str) -> InvalidInput:
     return InvalidInput(_("No {kind} with Batchline code '{value}'."), field="internal_code", code="unknown_code",
-                        kind=kind, value=internal_code)
+                        kind=CodeMapKind(kind).label, value=internal_code)
 
 
 def translate(system: str, kind: str, external_code: str, *, field: str) -> str:
@@ -61,4 +61,4 @@ def translate(system: str, kind: str, external_code: str, *, field: str) -> str:
     if kind == CodeMapKind.UNIT:
         raise UnknownUnit(_("Unknown unit '{unit}' from {system}: map it in the code maps."), field=field,
                           unit=external_code, system=system)
-    raise UnmappedCode(field=field, system=system, kind=kind, external_code=external_code)
+    raise UnmappedCode(field=field, system=system, kind=CodeMapKind(kind).label, external_code=external_code)

@@ -38,7 +38,7 @@ def _parse(field: models.Field, raw: Any) -> Any:
         code = getattr(raw, "code", None) if isinstance(raw, models.Model) else str(raw).strip()
         found = target.objects.filter(code=code).first()
         if found is None or found.status == RecordStatus.RETIRED:
-            raise ValueError(_("No {kind} with code '{code}'.").format(kind=target._meta.verbose_name, code=code))
+            raise ValueError(_("No {kind} with code '{code}'.").format(kind=field.verbose_name, code=code))
         return found
     if isinstance(field, models.BooleanField):
         if isinstance(raw, bool):
