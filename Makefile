@@ -1,7 +1,8 @@
 # Batchline: the two commands a newcomer needs are `make demo` and `make test`.
 #
 # Everything runs with the project's own virtual environment (.venv), created on first use from
-# the machine's python3 (3.11 or newer). Variables: PORT, HOST (demo/serve address), PYTHON.
+# the machine's python3 (3.11 or newer). Variables: PORT, HOST (demo/serve address), PYTHON,
+# PYTEST_ARGS (extra pytest arguments, e.g. make check-pytest PYTEST_ARGS=tests/demo).
 
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -75,7 +76,7 @@ check-openapi:
 check-pytest:
 	@mkdir -p var
 	@rm -f var/pytest-exit-code
-	@status=0; $(BIN)/pytest -n 2 --traceability=var/traceability.md || status=$$?; \
+	@status=0; $(BIN)/pytest -n 2 --traceability=var/traceability.md $(PYTEST_ARGS) || status=$$?; \
 	echo $$status > var/pytest-exit-code; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: that is a failure"; fi; \
 	exit $$status
