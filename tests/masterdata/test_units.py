@@ -21,7 +21,7 @@ def units(approved: Callable[..., Any], kg: Any) -> dict[str, Any]:
         "g": approved("unit", code="g", name_zh="克", name_en="gram", dimension="mass", factor="0.001"),
         "mg": approved("unit", code="mg", name_zh="毫克", name_en="milligram", dimension="mass",
                        factor="0.000001"),
-        "drum": approved("unit", code="drum", name_zh="桶", name_en="drum", dimension="count", factor="1"),
+        "drum": approved("unit", code="drum", name_zh="桶", name_en="drum", dimension="package", factor="1"),
         "L": approved("unit", code="L", name_zh="升", name_en="litre", dimension="volume", factor="1"),
     }
 
@@ -138,3 +138,21 @@ def test_float_quantities_never_reach_a_conversion() -> None:
 def test_converter_for_a_material_follows_the_unit_master(materials: dict[str, Any]) -> None:
     converter = MasterDataConverter(materials["paracetamol"])
     assert converter.convert(q("1", "drum"), "kg") == q("25", "kg")
+
+
+@pytest.mark.req("MD-02")
+def test_package_units_never_convert_by_factor(units: dict[str, Any], approved: Callable[..., Any]) -> None:
+    approved("unit", code="box", name_zh="盒", name_en="box", dimension="package", factor="1")
+    with pytest.raises(ConversionUnavailable):
+        convert(q("3", "drum"), "box")
+
+
+@pytest.mark.req("MD-02")
+def test_package_units_convert_through_an_explicit_conversion(units: dict[str, Any],
+                                                              approved: Callable[..., Any]) -> None:
+    approved("unit", code="box", name_zh="盒", name_en="box", dimension="package", factor="1")
+    approved("unit", code="carton", name_zh="箱", name_en="carton", dimension="package", factor="1")
+    approved("conversion", code="carton-box", name_zh="箱/盒", name_en="carton of 20 boxes", from_unit="carton",
+             to_unit="box", factor="20")
+    assert convert(q("3", "carton"), "box") == q("60", "box")
+    assert convert(q("10", "box"), "carton") == q("0.5", "carton")

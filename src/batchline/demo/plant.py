@@ -96,10 +96,10 @@ UNITS = [
     _unit("kpcs", "千片", "thousand tablets", "count", "1000", symbol="千片"),
     # Packaging units are counts of packages; what one holds depends on the material, so their
     # content is given by the material-specific conversions below.
-    _unit("box", "盒", "box", "count", "1", symbol="盒"),
-    _unit("drum", "桶", "drum", "count", "1", symbol="桶"),
-    _unit("bag", "袋", "bag", "count", "1", symbol="袋"),
-    _unit("roll", "卷", "roll", "count", "1", symbol="卷"),
+    _unit("box", "盒", "box", "package", "1", symbol="盒"),
+    _unit("drum", "桶", "drum", "package", "1", symbol="桶"),
+    _unit("bag", "袋", "bag", "package", "1", symbol="袋"),
+    _unit("roll", "卷", "roll", "package", "1", symbol="卷"),
     _unit("m", "米", "metre", "length", "1"),
 ]
 

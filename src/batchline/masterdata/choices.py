@@ -25,6 +25,9 @@ class Dimension(models.TextChoices):
     MASS = "mass", _("Mass")
     VOLUME = "volume", _("Volume")
     COUNT = "count", _("Count")
+    # What one box, drum or bag holds depends on the material: package units never convert by
+    # factor, only through an explicit (usually material-specific) unit conversion.
+    PACKAGE = "package", _("Package")
     LENGTH = "length", _("Length")
     AREA = "area", pgettext_lazy("unit dimension", "Area")  # not the master-data kind "Area" (区域)
     TIME = "time", _("Time")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q
 
 from batchline.core.quantity import Quantity
-from batchline.masterdata.choices import RecordStatus
+from batchline.masterdata.choices import Dimension, RecordStatus
 from batchline.masterdata.errors import ConversionUnavailable, UnknownUnit
 from batchline.masterdata.models import Material, Unit, UnitConversion
 
@@ -22,31 +21,40 @@ def unit(code: str, *, field: str = "unit") -> Unit:
 
 def convert(quantity: Quantity, to_unit: str, *, material: Material | None = None) -> Quantity:
     source, target = unit(quantity.unit), unit(to_unit, field="to_unit")
-    if source.pk == target.pk:
-        return quantity
-    if source.dimension == target.dimension:
-        return Quantity(quantity.amount * source.factor / target.factor, target.code)
-    factor = _cross_dimension_factor(source, target, material)
+    factor = _ratio(source, target)
+    if factor is None:
+        factor = _through_conversion(source, target, material)
     if factor is None:
         raise ConversionUnavailable(field="unit", from_unit=source.code, to_unit=target.code)
     return Quantity(quantity.amount * factor, target.code)
 
 
-def _cross_dimension_factor(source: Unit, target: Unit, material: Material | None) -> Decimal | None:
-    """Look for a material-specific conversion first, then a general one, in either direction.
-    Units of the same dimension as either end are reached through their factors."""
-    scope = Q(material=material) if material is not None else Q(material__isnull=True)
-    candidates = list(UnitConversion.objects.filter(scope, status=RecordStatus.APPROVED)
-                      .select_related("from_unit", "to_unit"))
+def _ratio(source: Unit, target: Unit) -> Decimal | None:
+    """source → target without a conversion record: the same unit, or two units of one measurable
+    dimension through their factors. Package units only ever equal themselves."""
+    if source.pk == target.pk:
+        return Decimal(1)
+    if source.dimension == target.dimension and source.dimension != Dimension.PACKAGE:
+        return source.factor / target.factor
+    return None
+
+
+def _through_conversion(source: Unit, target: Unit, material: Material | None) -> Decimal | None:
+    """source → target through one approved conversion record, used in either direction; the
+    material's own conversions win over general ones."""
+    candidates: list[UnitConversion] = []
     if material is not None:
-        candidates += list(UnitConversion.objects.filter(material__isnull=True, status=RecordStatus.APPROVED)
-                           .select_related("from_unit", "to_unit"))
+        candidates += UnitConversion.objects.filter(material=material, status=RecordStatus.APPROVED).select_related(
+            "from_unit", "to_unit")
+    candidates += UnitConversion.objects.filter(material__isnull=True, status=RecordStatus.APPROVED).select_related(
+        "from_unit", "to_unit")
     for conv in candidates:
-        a, b = conv.from_unit, conv.to_unit
-        if a.dimension == source.dimension and b.dimension == target.dimension:
-            return source.factor / a.factor * conv.factor * b.factor / target.factor
-        if b.dimension == source.dimension and a.dimension == target.dimension:
-            return source.factor / b.factor / conv.factor * a.factor / target.factor
+        into, out_of = _ratio(source, conv.from_unit), _ratio(conv.to_unit, target)
+        if into is not None and out_of is not None:
+            return into * conv.factor * out_of
+        into, out_of = _ratio(source, conv.to_unit), _ratio(conv.from_unit, target)
+        if into is not None and out_of is not None:
+            return into / conv.factor * out_of
     return None
 
 
