@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-
 from batchline.core.quantity import Quantity
 from batchline.masterdata.choices import Dimension, RecordStatus
 from batchline.masterdata.errors import ConversionUnavailable, UnknownUnit
