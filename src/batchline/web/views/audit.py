@@ -254,10 +254,22 @@ def record(request: HttpRequest, record_type: str, record_id: str) -> HttpRespon
 
 # --- integrity --------------------------------------------------------------------------------------
 
+FINDING_LABELS = {
+    "modified": gettext_lazy("modified"),
+    "inserted": gettext_lazy("inserted"),
+    "deleted": gettext_lazy("deleted"),
+    "truncated": gettext_lazy("truncated"),
+    "broken_link": gettext_lazy("broken link"),
+    "seal": gettext_lazy("seal"),
+}
+
+
 @requires("audit.verify")
 def verify(request: HttpRequest) -> HttpResponse:
     report = integrity.verify() if request.method == "POST" else None
-    return render(request, "web/audit/integrity.html", {"report": report, "checked_at": clock.now()})
+    findings = [(f, FINDING_LABELS.get(f.kind, f.kind)) for f in report.findings] if report else []
+    return render(request, "web/audit/integrity.html",
+                  {"report": report, "findings": findings, "checked_at": clock.now()})
 
 
 urlpatterns = [

@@ -40,6 +40,7 @@ from batchline.web.forms.identity import (
     UserFilterForm,
 )
 from batchline.web.views._guards import acting_user, requires
+from batchline.web.views.audit import action_label
 
 MANAGE_USERS = "identity.manage_users"
 MANAGE_TOKENS = "identity.manage_tokens"
@@ -132,6 +133,7 @@ def history_rows(account: User) -> list[dict[str, Any]]:
     for entry in record_history("identity.user", str(account.pk)):
         rows.append({
             "entry": entry,
+            "action": action_label(entry.action),
             "changes": [(name, _format_value(old), _format_value(new))
                         for name, old, new in entry.change_items],
         })
