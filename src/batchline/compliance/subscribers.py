@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from batchline.compliance.audit import record_change
-from batchline.core.events import DomainEvent, subscribe
+from batchline.core.events import AUDITED_CHANGE, DomainEvent, subscribe
 from batchline.identity.events import ACCESS_CHANGED
 
 
+@subscribe(AUDITED_CHANGE)
 @subscribe(ACCESS_CHANGED)
-def audit_access_change(event: DomainEvent) -> None:
+def audit_lower_layer_change(event: DomainEvent) -> None:
+    """identity's access changes and core's audited changes carry the same payload."""
     p = event.payload
     record_change(
         p["actor"], action=p["action"], changes=p["changes"], reason=p["reason"],

@@ -42,3 +42,17 @@ def publish(event: DomainEvent) -> None:
         raise RuntimeError(f"no handler for required domain event {event.name!r}")
     for handler in handlers:
         handler(event)
+
+
+AUDITED_CHANGE = "core.audited_change"
+
+
+def audited_change(*, actor: Any, record_type: str, record_id: object, label: str, action: str,
+                   changes: dict[str, list[Any]], reason: str = "") -> None:
+    """How core's own services (destinations, deliveries, parked messages) get their audit entry:
+    compliance, a layer above, subscribes and writes it in the same transaction. Required: with no
+    subscriber the change is refused, so it can never go unaudited."""
+    publish(DomainEvent(AUDITED_CHANGE, {
+        "actor": actor, "record_type": record_type, "record_id": str(record_id), "label": label,
+        "action": action, "changes": changes, "reason": reason,
+    }))

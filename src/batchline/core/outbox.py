@@ -1,4 +1,5 @@
-"""emit(): write an integration event into the outbox, inside the caller's transaction."""
+"""The transactional outbox: emit() writes an event inside the caller's transaction; envelope() is
+the message every destination receives (INTERFACES.md conventions)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,22 @@ def emit(event_type: str, *, record_type: str, record_id: object, payload: dict[
         occurred_at=clock.now(),
         correlation_id=correlation_id(),
     )
+
+
+SOURCE_SYSTEM = "batchline"
+
+
+def envelope(event: OutboxEvent) -> dict[str, Any]:
+    """The message as it goes out: the same body to every destination, whatever the transport.
+    `message_id` lets receivers drop the duplicates that at-least-once delivery allows."""
+    return {
+        "message_id": str(event.message_id),
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at.isoformat().replace("+00:00", "Z"),
+        "source_system": SOURCE_SYSTEM,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "correlation_id": event.correlation_id,
+        "payload": event.payload,
+    }
