@@ -16,7 +16,7 @@ TESTKIT := $(VENV)/.installed-test
 LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: help demo serve test lint bench matrix clean \
-	check-ruff check-mypy check-layers check-migrations check-openapi check-pytest
+	check-ruff check-mypy check-layers check-migrations check-openapi check-datadict check-pytest
 
 help:
 	@echo "make demo    create .venv, install, load the demo plant and serve it on http://$(HOST):$(PORT)/"
@@ -48,7 +48,7 @@ serve: $(RUNTIME)
 # Each check is its own target; `make -k` runs all of them even when one fails, so one run shows
 # every problem, and the exit status is non-zero if any failed.
 LINT_CHECKS := check-ruff check-mypy check-layers
-TEST_CHECKS := $(LINT_CHECKS) check-migrations check-openapi check-pytest
+TEST_CHECKS := $(LINT_CHECKS) check-migrations check-openapi check-datadict check-pytest
 
 lint: $(TESTKIT)
 	@$(MAKE) --no-print-directory -k $(LINT_CHECKS)
@@ -70,6 +70,11 @@ check-migrations:
 
 check-openapi:
 	$(BIN)/batchline openapi --check
+
+# The published message schemas and the data dictionary generated from them match the code.
+check-datadict:
+	$(BIN)/batchline schemas --check
+	$(BIN)/batchline datadict --check
 
 # pytest's exit code is kept in var/pytest-exit-code for .ci/run; exit code 5 (no test collected)
 # is a failure, never a pass.
