@@ -1,0 +1,227 @@
+"""AMQP transport against the real RabbitMQ (BATCHLINE_TEST_AMQP_URL). Every test declares its own
+exchange and queue (uuid names) and deletes them afterwards: the broker is shared."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pika
+import pytest
+
+from batchline.core.canonical import canonical_json
+from batchline.core.models import Destination, OutboxEvent
+from batchline.core.outbox import envelope
+from batchline.integration.adapters import DeliveryFailed
+from batchline.integration.adapters.amqp import AmqpAdapter
+
+AMQP_URL = os.environ.get("BATCHLINE_TEST_AMQP_URL", "")
+pytestmark = pytest.mark.skipif(not AMQP_URL, reason="BATCHLINE_TEST_AMQP_URL is not set (RabbitMQ for tests)")
+
+EVENT_TYPE = "masterdata.material.approved"
+
+
+class Consumer:
+    """The plant's side: a queue bound to the test's exchange, read with basic_get."""
+
+    def __init__(self, exchange: str, *, bind: bool = True) -> None:
+        self.exchange = exchange
+        self.connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+        self.queue = f"bl-test-{uuid.uuid4().hex}"
+        self.channel.queue_declare(queue=self.queue, exclusive=True)
+        if bind:
+            self.channel.queue_bind(queue=self.queue, exchange=exchange, routing_key="masterdata.#")
+
+    def take(self, count: int) -> list[tuple[Any, bytes]]:
+        """The next `count` messages (properties, body); fails after 50 empty polls of 0.1 s."""
+        received: list[tuple[Any, bytes]] = []
+        for _ in range(50):
+            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                self.connection.process_data_events(time_limit=0.1)  # wait for the broker, not a sleep
+                continue
+            received.append((properties, body))
+            if len(received) == count:
+                break
+        return received
+
+    def close(self) -> None:
+        self.channel.exchange_delete(exchange=self.exchange)
+        self.connection.close()
+
+
+@pytest.fixture
+def exchange() -> str:
+    return f"bl-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def consumer(exchange: str) -> Iterator[Consumer]:
+    consumer = Consumer(exchange)
+    yield consumer
+    consumer.close()
+
+
+@pytest.fixture
+def adapter() -> Iterator[AmqpAdapter]:
+    adapter = AmqpAdapter()
+    yield adapter
+    adapter.close()
+
+
+def destination(exchange: str, url: str = AMQP_URL) -> Destination:
+    return Destination(code="rabbit", name="RabbitMQ", kind="amqp", url=url, exchange=exchange, timeout_seconds=5)
+
+
+def message(record_id: str = "42") -> tuple[dict[str, Any], bytes]:
+    event = OutboxEvent(message_id=uuid.uuid4(), event_type=EVENT_TYPE, record_type="material", record_id=record_id,
+                        payload={"code": f"API-{record_id}"}, occurred_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
+                        correlation_id="c-1")
+    env = envelope(event)
+    return env, canonical_json(env).encode()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def via_port(port: int) -> str:
+    """The test broker's URL with its address replaced by 127.0.0.1:<port>."""
+    parameters = pika.URLParameters(AMQP_URL)
+    credentials = parameters.credentials
+    return f"amqp://{credentials.username}:{credentials.password}@127.0.0.1:{port}/%2F"  # type: ignore[attr-defined]
+
+
+@pytest.mark.req("INT-01")
+def test_consumer_receives_each_message_with_its_message_id(
+        adapter: AmqpAdapter, consumer: Consumer, exchange: str) -> None:
+    messages = [message(str(n)) for n in range(3)]
+    for env, body in messages:
+        adapter.deliver(destination(exchange), env, body)
+    received = consumer.take(3)
+    assert [(p.message_id, b) for p, b in received] == [(env["message_id"], body) for env, body in messages]
+
+
+@pytest.mark.req("INT-01")
+def test_messages_are_persistent_json_typed_by_event(adapter: AmqpAdapter, consumer: Consumer, exchange: str) -> None:
+    env, body = message()
+    adapter.deliver(destination(exchange), env, body)
+    [(properties, _)] = consumer.take(1)
+    assert properties.delivery_mode == 2
+    assert properties.content_type == "application/json"
+    assert properties.type == EVENT_TYPE
+    assert properties.timestamp == int(datetime(2026, 11, 22, 3, 0, tzinfo=UTC).timestamp())
+
+
+@pytest.mark.req("INT-01")
+def test_message_no_queue_takes_is_retryable(adapter: AmqpAdapter, exchange: str) -> None:
+    unbound = Consumer(exchange, bind=False)
+    try:
+        with pytest.raises(DeliveryFailed) as failure:
+            adapter.deliver(destination(exchange), *message())
+        assert failure.value.retryable
+        assert "no queue is bound" in str(failure.value)
+    finally:
+        unbound.close()
+
+
+@pytest.mark.req("INT-02")
+def test_broker_unreachable_is_retryable_and_same_adapter_delivers_when_it_is_back(
+        adapter: AmqpAdapter, consumer: Consumer, exchange: str) -> None:
+    env, body = message()
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.deliver(destination(exchange, url=via_port(closed_port())), env, body)
+    assert failure.value.retryable
+    adapter.deliver(destination(exchange), env, body)
+    [(properties, received)] = consumer.take(1)
+    assert (properties.message_id, received) == (env["message_id"], body)
+
+
+class Proxy:
+    """A TCP relay to the broker that the test can cut (dropping live connections) and restore on
+    the same port: a network outage without stopping the shared broker."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = closed_port()
+        self.sockets: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        if self.listener is None:
+            return  # already cut
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
+        self.listener.close()
+        self.listener = None
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):  # already closed by the other side
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            server = socket.create_connection(self.upstream)
+            self.sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass  # cut: the connection is gone
+
+
+@pytest.mark.req("INT-02")
+def test_dropped_connection_fails_retryably_and_the_adapter_reconnects(
+        adapter: AmqpAdapter, consumer: Consumer, exchange: str) -> None:
+    parameters = pika.URLParameters(AMQP_URL)
+    proxy = Proxy((parameters.host, parameters.port))
+    proxy.open()
+    through_proxy = destination(exchange, url=via_port(proxy.port))
+    first, second, third = message("1"), message("2"), message("3")
+    try:
+        adapter.deliver(through_proxy, *first)
+        proxy.cut()
+        with pytest.raises(DeliveryFailed) as failure:
+            adapter.deliver(through_proxy, *second)
+        assert failure.value.retryable
+        proxy.open()
+        adapter.deliver(through_proxy, *second)  # what the relay does: retry the failed message
+        adapter.deliver(through_proxy, *third)
+    finally:
+        adapter.close()
+        proxy.cut()
+    received = {p.message_id for p, _ in consumer.take(3)}
+    assert received == {first[0]["message_id"], second[0]["message_id"], third[0]["message_id"]}
+
+
+def test_destination_without_exchange_is_refused_without_retry(adapter: AmqpAdapter) -> None:
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.deliver(destination(""), *message())
+    assert not failure.value.retryable
