@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "batchline.identity",
     "batchline.compliance",
     "batchline.masterdata",
+    "batchline.inventory",
     "batchline.integration",
     "batchline.api",
     "batchline.web",

@@ -27,6 +27,8 @@ SAMPLE_PATH_VALUES = {
     "username": "steward",
     "record_type": "masterdata.unit",
     "record_id": "1",
+    "source_system": "SAP-PRD",
+    "parked_id": "1",
 }
 
 

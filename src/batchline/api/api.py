@@ -15,7 +15,7 @@ from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from batchline.api import audit, errors, identity, masterdata
+from batchline.api import audit, errors, identity, inbound, masterdata
 from batchline.api.auth import AUTH, docs_require_sign_in, in_request_language
 
 DESCRIPTION = """\
@@ -91,3 +91,4 @@ api.add_router("/", identity.me_router)
 api.add_router("/masterdata", masterdata.router)
 api.add_router("/audit", audit.router)
 api.add_router("/identity", identity.router)
+api.add_router("/inbound", inbound.router)

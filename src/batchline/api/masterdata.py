@@ -206,34 +206,35 @@ def upsert_material(request: HttpRequest, code: str, payload: MaterialUpsertIn) 
     ERP 物料主数据：新编码创建草稿（201）；草稿直接更新（200）；
     已批准物料生成待批准的变更（202，须提供变更原因和变更控制编号）；无变化返回 200 unchanged。"""
     actor = caller(request)
+    return respond(request, lambda: upsert_material_master(actor, code, payload))
+
+
+def upsert_material_master(actor: Any, code: str, payload: MaterialUpsertIn) -> tuple[int, Any]:
+    """The upsert itself, shared by PUT /materials/{code} and the inbound material-master message."""
     kind = kind_of("material")
-
-    def action() -> tuple[int, Any]:
-        authorize(actor, "masterdata.import")  # the services check masterdata.edit
-        data = _upsert_data(code, payload)
-        item = selectors.items(kind).filter(code=code).first()
-        if item is None:
-            created = services.create_item(actor=actor, kind=kind, data=data)
-            return 201, _upsert_out("created", created)
-        ensure(item.status != RecordStatus.RETIRED,
-               WrongStatus(record=item.code, status=RecordStatus(item.status).label,
-                           needed=f"{RecordStatus.DRAFT.label} / {RecordStatus.APPROVED.label}"))
-        differences = _differences(kind, item, data)
-        if not differences:
-            return 200, _upsert_out("unchanged", item)
-        if item.status == RecordStatus.DRAFT:
-            updated = services.update_draft(actor=actor, kind=kind, item_id=item.pk, data=data)
-            return 200, _upsert_out("updated", updated)
-        pending = selectors.pending_change(kind, item)
-        if pending is not None:
-            ensure(pending.kind == "update" and pending.proposed == differences,
-                   PendingChangeExists(record=item.code))
-            return 202, _upsert_out("change_pending", item, pending)
-        change = services.propose_change(actor=actor, kind=kind, item_id=item.pk, data=data,
-                                         reason=payload.reason, change_control_ref=payload.change_control_ref)
-        return 202, _upsert_out("change_proposed", item, change)
-
-    return respond(request, action)
+    authorize(actor, "masterdata.import")  # the services check masterdata.edit
+    data = _upsert_data(code, payload)
+    item = selectors.items(kind).filter(code=code).first()
+    if item is None:
+        created = services.create_item(actor=actor, kind=kind, data=data)
+        return 201, _upsert_out("created", created)
+    ensure(item.status != RecordStatus.RETIRED,
+           WrongStatus(record=item.code, status=RecordStatus(item.status).label,
+                       needed=f"{RecordStatus.DRAFT.label} / {RecordStatus.APPROVED.label}"))
+    differences = _differences(kind, item, data)
+    if not differences:
+        return 200, _upsert_out("unchanged", item)
+    if item.status == RecordStatus.DRAFT:
+        updated = services.update_draft(actor=actor, kind=kind, item_id=item.pk, data=data)
+        return 200, _upsert_out("updated", updated)
+    pending = selectors.pending_change(kind, item)
+    if pending is not None:
+        ensure(pending.kind == "update" and pending.proposed == differences,
+               PendingChangeExists(record=item.code))
+        return 202, _upsert_out("change_pending", item, pending)
+    change = services.propose_change(actor=actor, kind=kind, item_id=item.pk, data=data,
+                                     reason=payload.reason, change_control_ref=payload.change_control_ref)
+    return 202, _upsert_out("change_proposed", item, change)
 
 
 def _upsert_out(outcome: str, item: MasterRecord, change: MasterDataChange | None = None) -> dict[str, Any]:
