@@ -1,15 +1,23 @@
 """The transactional outbox: emit() writes an event inside the caller's transaction; envelope() is
-the message every destination receives (INTERFACES.md conventions)."""
+the message every destination receives (INTERFACES.md conventions); fan_out(), claim_due(),
+record_delivered(), record_failure() and replay() carry an event to acknowledged delivery."""
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from batchline.core import clock
 from batchline.core.context import correlation_id
-from batchline.core.models import OutboxEvent
+from batchline.core.errors import Conflict, NotFound, ReasonRequired, ensure
+from batchline.core.events import audited_change
+from batchline.core.models import Delivery, DeliveryStatus, Destination, OutboxEvent, OutboxStatus
 
 
 def emit(event_type: str, *, record_type: str, record_id: object, payload: dict[str, Any],
@@ -44,4 +52,149 @@ def envelope(event: OutboxEvent) -> dict[str, Any]:
         "record_id": event.record_id,
         "correlation_id": event.correlation_id,
         "payload": event.payload,
+    }
+
+
+# --- Delivery: from a written event to an acknowledged message -------------------------------------
+#
+# The relay (batchline.integration.relay) drives these services; each is one transaction.
+#
+# Locking: on PostgreSQL the relay takes each delivery in its own short transaction that locks the
+# row with FOR UPDATE SKIP LOCKED, calls the transport, records the outcome and commits. The row lock
+# spans the network call, so two relays (threads or hosts) can never deliver the same row at the same
+# time: the second skips the locked row and takes another. A crash after the receiver acknowledged but
+# before the commit sends the message again later: at-least-once, recognisable by message_id.
+# SQLite has no row locks: there the relay must run once (the embedded demo runs exactly one).
+#
+# Per-record ordering: a delivery waits while the same destination has an EARLIER undelivered
+# delivery (pending or dead) of the same record, or while an earlier event of the record is not yet
+# fanned out. A dead-lettered delivery therefore blocks the later messages of its record to that
+# destination until it is replayed: a receiver never applies "approved" before "created".
+
+DELIVERY_RECORD_TYPE = "core.delivery"
+LAST_ERROR_LENGTH = 2000  # characters of the transport's error kept on the delivery
+
+
+def _lockable(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Row locks where the database has them (PostgreSQL); SQLite serialises writers instead."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset
+
+
+def subscribes(patterns: list[str], event_type: str) -> bool:
+    """A destination takes an event type named exactly, by a "prefix.*" pattern, or by "*"."""
+    for pattern in patterns:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def fan_out(limit: int = 100) -> int:
+    """One Delivery for every active destination that subscribes to each pending event, in event
+    order; the events become dispatched (also those nobody subscribes to). Returns the number of
+    events dispatched."""
+    with transaction.atomic():
+        events = list(_lockable(OutboxEvent.objects.filter(status=OutboxStatus.PENDING).order_by("id"))[:limit])
+        if not events:
+            return 0
+        destinations = list(Destination.objects.filter(active=True))
+        now = clock.now()
+        Delivery.objects.bulk_create([
+            Delivery(event=event, destination=destination, record_type=event.record_type,
+                     record_id=event.record_id, next_attempt_at=now)
+            for event in events for destination in destinations
+            if subscribes(destination.event_types, event.event_type)
+        ])
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(status=OutboxStatus.DISPATCHED,
+                                                                           dispatched_at=now)
+        return len(events)
+
+
+def claim_due(limit: int, now: datetime) -> list[Delivery]:
+    """Pending deliveries due by `now` to active destinations, oldest event first, that no earlier
+    undelivered message of the same record holds back; locked (SKIP LOCKED) until the caller's
+    transaction ends. Must run inside that transaction: the lock is what keeps relays apart."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("claim_due() must run inside the delivering transaction")
+    earlier_delivery = Delivery.objects.filter(
+        destination=OuterRef("destination"), record_type=OuterRef("record_type"), record_id=OuterRef("record_id"),
+        event_id__lt=OuterRef("event_id"), status__in=[DeliveryStatus.PENDING, DeliveryStatus.DEAD])
+    earlier_event = OutboxEvent.objects.filter(
+        record_type=OuterRef("record_type"), record_id=OuterRef("record_id"), id__lt=OuterRef("event_id"),
+        status=OutboxStatus.PENDING)
+    due = (Delivery.objects
+           .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, destination__active=True)
+           .filter(~Exists(earlier_delivery), ~Exists(earlier_event))
+           .order_by("event_id", "id"))
+    if connection.features.has_select_for_update_skip_locked:
+        # of=("self",): lock the delivery row only, not the destination or event rows joined in
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return list(due.select_related("event", "destination")[:limit])
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter after `attempts` failed attempts: base·2^(attempts−1), capped,
+    then drawn between half and all of it so that many failed messages do not retry in lockstep."""
+    base = float(getattr(settings, "BATCHLINE_RELAY_BACKOFF_BASE_SECONDS", 2))
+    cap = float(getattr(settings, "BATCHLINE_RELAY_BACKOFF_CAP_SECONDS", 600))
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    return random.uniform(delay / 2, delay)  # noqa: S311  # spreading retries, not security
+
+
+def record_delivered(delivery: Delivery, now: datetime | None = None) -> None:
+    """The destination acknowledged the message."""
+    now = now or clock.now()
+    with transaction.atomic():
+        delivery.attempts += 1
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.last_attempt_at = now
+        delivery.delivered_at = now
+        delivery.save(update_fields=["attempts", "status", "last_attempt_at", "delivered_at"])
+
+
+def record_failure(delivery: Delivery, error: str, retryable: bool, now: datetime | None = None) -> None:
+    """The attempt failed: retry after the backoff, or dead-letter when retrying cannot help or the
+    destination's max_attempts is reached. The error is kept for the interface monitor."""
+    now = now or clock.now()
+    with transaction.atomic():
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.last_error = error[:LAST_ERROR_LENGTH]
+        if not retryable or delivery.attempts >= delivery.destination.max_attempts:
+            delivery.status = DeliveryStatus.DEAD
+        else:
+            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+        delivery.save(update_fields=["attempts", "last_attempt_at", "last_error", "status", "next_attempt_at"])
+
+
+def replay(*, actor: Any, delivery_id: int, reason: str) -> Delivery:
+    """A dead-lettered delivery goes back to pending with its attempts reset (audited, with the reason).
+    The caller checks identity.authz.authorize(actor, "integration.replay") first."""
+    ensure(bool(reason and reason.strip()), ReasonRequired(field="reason"))
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        ensure(delivery is not None, NotFound(field="delivery_id"))
+        assert delivery is not None
+        ensure(delivery.status == DeliveryStatus.DEAD,
+               Conflict(_("Only a dead-lettered delivery can be replayed; this one is {status}."),
+                        status=delivery.status))
+        changes: dict[str, list[Any]] = {"status": [delivery.status, DeliveryStatus.PENDING.value],
+                                         "attempts": [delivery.attempts, 0]}
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = clock.now()
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        audited_change(actor=actor, record_type=DELIVERY_RECORD_TYPE, record_id=delivery.pk, label=str(delivery),
+                       action="replay", changes=changes, reason=reason.strip())
+        return delivery
+
+
+def delivery_counts() -> dict[str, int]:
+    """Deliveries waiting and dead-lettered, over all destinations (the worker's health answer)."""
+    return {
+        "pending": Delivery.objects.filter(status=DeliveryStatus.PENDING).count(),
+        "dead": Delivery.objects.filter(status=DeliveryStatus.DEAD).count(),
     }
