@@ -33,4 +33,4 @@ def adapter_for(destination: Destination) -> Adapter:
 
     adapters: dict[str, type[Any]] = {"webhook": webhook.WebhookAdapter, "amqp": amqp.AmqpAdapter,
                                       "mqtt": mqtt.MqttAdapter}
-    return adapters[destination.kind]()  # type: ignore[no-any-return]
+    return adapters[destination.kind]()

@@ -1,0 +1,129 @@
+"""MQTT transport against the real broker (BATCHLINE_TEST_MQTT_URL). Each test uses its own topic
+prefix (uuid) so tests sharing the broker never see each other's messages."""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from batchline.core.canonical import canonical_json
+from batchline.core.models import Destination, OutboxEvent
+from batchline.core.outbox import envelope
+from batchline.integration.adapters import DeliveryFailed
+from batchline.integration.adapters.mqtt import MqttAdapter, topic_for
+
+MQTT_URL = os.environ.get("BATCHLINE_TEST_MQTT_URL", "")
+needs_broker = pytest.mark.skipif(not MQTT_URL, reason="BATCHLINE_TEST_MQTT_URL is not set (MQTT broker for tests)")
+
+
+class Subscriber:
+    """The plant's side: a separate paho client subscribed to `<prefix>/#` with QoS 1."""
+
+    def __init__(self, prefix: str) -> None:
+        self.received: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        subscribed = threading.Event()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bl-test-sub-{uuid.uuid4().hex[:8]}")
+        self.client.on_message = lambda client, userdata, msg: self.received.put((msg.topic, msg.payload))
+        self.client.on_subscribe = lambda client, userdata, mid, reasons, properties: subscribed.set()
+        self.client.on_connect = lambda client, userdata, flags, reason, properties: client.subscribe(
+            f"{prefix}/#", qos=1)
+        address = urlsplit(MQTT_URL)
+        self.client.connect(address.hostname or "127.0.0.1", address.port or 1883)
+        self.client.loop_start()
+        assert subscribed.wait(10), "the test subscriber could not subscribe"
+
+    def take(self) -> tuple[str, bytes]:
+        return self.received.get(timeout=10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"bl-test/{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def subscriber(prefix: str) -> Iterator[Subscriber]:
+    subscriber = Subscriber(prefix)
+    yield subscriber
+    subscriber.close()
+
+
+@pytest.fixture
+def adapter() -> Iterator[MqttAdapter]:
+    adapter = MqttAdapter()
+    yield adapter
+    adapter.close()
+
+
+def destination(prefix: str, url: str = MQTT_URL) -> Destination:
+    return Destination(code="mqtt", name="MQTT", kind="mqtt", url=url, topic_prefix=prefix, timeout_seconds=5)
+
+
+def message(record_id: str = "42") -> tuple[dict[str, Any], bytes]:
+    event = OutboxEvent(message_id=uuid.uuid4(), event_type="masterdata.material.approved", record_type="material",
+                        record_id=record_id, payload={"code": f"API-{record_id}"},
+                        occurred_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC), correlation_id="c-1")
+    env = envelope(event)
+    return env, canonical_json(env).encode()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_topic_is_the_prefix_and_the_event_type_with_slashes() -> None:
+    plant = Destination(kind="mqtt", topic_prefix="plant1/batchline/")
+    assert topic_for(plant, "masterdata.material.approved") == "plant1/batchline/masterdata/material/approved"
+
+
+@needs_broker
+@pytest.mark.req("INT-01")
+def test_subscriber_receives_the_envelope_on_the_event_topic(
+        adapter: MqttAdapter, subscriber: Subscriber, prefix: str) -> None:
+    env, body = message()
+    adapter.deliver(destination(prefix), env, body)
+    assert subscriber.take() == (f"{prefix}/masterdata/material/approved", body)
+
+
+@needs_broker
+@pytest.mark.req("INT-01")
+def test_session_is_kept_between_deliveries(adapter: MqttAdapter, subscriber: Subscriber, prefix: str) -> None:
+    messages = [message(str(n)) for n in range(3)]
+    for env, body in messages:
+        adapter.deliver(destination(prefix), env, body)
+    assert [subscriber.take()[1] for _ in messages] == [body for _, body in messages]
+
+
+@needs_broker
+@pytest.mark.req("INT-02")
+def test_broker_unreachable_is_retryable_and_same_adapter_delivers_when_it_is_back(
+        adapter: MqttAdapter, subscriber: Subscriber, prefix: str) -> None:
+    env, body = message()
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.deliver(destination(prefix, url=f"mqtt://127.0.0.1:{closed_port()}"), env, body)
+    assert failure.value.retryable
+    adapter.deliver(destination(prefix), env, body)
+    assert subscriber.take()[1] == body
+
+
+def test_url_that_is_not_mqtt_is_refused_without_retry(adapter: MqttAdapter) -> None:
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.deliver(destination("p", url="http://127.0.0.1:1883"), *message())
+    assert not failure.value.retryable
