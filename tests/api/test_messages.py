@@ -189,3 +189,28 @@ def test_an_envelope_with_an_unexpected_payload_field_is_refused(approved: Calla
     body["payload"]["content"]["extra"] = 1
     with pytest.raises(ValidationError):
         _conforms(body)
+
+
+def test_a_real_purchase_order_event_conforms_to_its_published_schema(approved: Callable[..., Any], kg: Any,
+                                                                      make_user: Callable[..., Any]) -> None:
+    from batchline.inventory.services import REGISTERED, register_purchase_order
+
+    approved("material", code="RM-001", name_zh="乳糖", name_en="Lactose", material_type="raw", base_unit="kg")
+    approved("supplier", code="SUP-01", name_zh="甲供应商", name_en="Supplier A")
+    line = {"line_no": 1, "material": "RM-001", "quantity": "12.500", "unit": "kg", "expected_date": "2026-12-01"}
+    register_purchase_order(actor=make_user("warehouse"), source_system="SAP-PRD",
+                            data={"po_number": "PO-1", "supplier": "SUP-01", "lines": [line]})
+    _conforms(_event(REGISTERED))
+
+
+def test_the_purchase_order_payload_statuses_are_the_model_statuses() -> None:
+    from batchline.api.messages import PurchaseOrderPayload
+    from batchline.inventory.models import PurchaseOrderStatus
+
+    assert PurchaseOrderPayload.model_json_schema()["properties"]["status"]["enum"] == PurchaseOrderStatus.values
+
+
+def test_the_dictionary_names_the_unit_field_of_a_quantity() -> None:
+    rows = {row.path: row for row in datadict.rows_of(message("erp.purchase-order"))}
+    assert rows["payload.lines[].quantity"].unit == "unit"
+    assert rows["payload.lines"].size == "min 1 items; max 500 items"

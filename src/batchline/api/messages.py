@@ -24,7 +24,9 @@ from django.db import models
 from django.utils import translation
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, create_model
 
+from batchline.api.inbound import MaterialMasterMessage, PurchaseOrderMessage
 from batchline.api.schemas import MaterialUpsertIn
+from batchline.inventory.services import REGISTERED as PURCHASE_ORDER_REGISTERED
 from batchline.masterdata.choices import RecordStatus
 from batchline.masterdata.registry import KINDS, Kind
 
@@ -195,6 +197,36 @@ def _masterdata_events() -> list[Message]:
     return out
 
 
+# --- outbound: purchase orders (inventory.services) ------------------------------------------------
+
+class PurchaseOrderLinePayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_no: StrictInt = Field(ge=1, description="Line number within the order. 行号。")
+    material: str = Field(max_length=40, description="Batchline material code. 物料编码。")
+    quantity: str = Field(pattern=DECIMAL_PATTERN, description=(
+        "Ordered quantity, a decimal string. 订购数量（十进制字符串）。"),
+                          json_schema_extra={"unit_field": "unit", "max_digits": 18, "decimal_places": 6})
+    unit: str = Field(max_length=40, description="Batchline unit code of the quantity. 数量的计量单位编码。")
+    expected_date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description=(
+        "Expected delivery date, ISO 8601. 预计到货日期（ISO 8601）。"))
+
+
+class PurchaseOrderPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["created", "updated"] = Field(description=(
+        "created: a new order; updated: an open order's lines were replaced. "
+        "created 新建订单；updated 未关闭订单的行已替换。"))
+    po_number: str = Field(max_length=40, description="Purchase order number of the sender. 采购订单号。")
+    source_system: str = Field(max_length=40, description="System the order came from. 订单来源系统。")
+    supplier: str = Field(max_length=40, description="Batchline supplier code. 供应商编码。")
+    # The same values as inventory.models.PurchaseOrderStatus (a test holds them equal).
+    status: Literal["open", "closed", "cancelled"] = Field(description=(
+        "Order status: open, closed or cancelled. 订单状态：未关闭、已关闭、已取消。"))
+    lines: list[PurchaseOrderLinePayload] = Field(description="Order lines: the expected receipts. 订单行：预计收货。")
+
+
 # --- the registry -------------------------------------------------------------------------------
 
 @cache
@@ -204,6 +236,17 @@ def messages() -> tuple[Message, ...]:
         *_masterdata_events(),
         Message("erp.material.upsert", "inbound", "REST PUT /api/v1/masterdata/materials/{code} (Idempotency-Key)",
                 MaterialUpsertIn, "ERP material master: create or change a material. ERP 物料主数据：新建或变更物料。"),
+        Message(PURCHASE_ORDER_REGISTERED, "outbound", OUTBOUND_TRANSPORT,
+                _event_model(PURCHASE_ORDER_REGISTERED, PurchaseOrderPayload),
+                "A purchase order (expected receipts) was registered or updated from the ERP. "
+                "来自 ERP 的采购订单（预计收货）已登记或更新。"),
+        Message("erp.material-master", "inbound",
+                "REST POST /api/v1/inbound/{source_system}/material-master (message_id = idempotency key)",
+                MaterialMasterMessage, "ERP material master as an enveloped message. 带信封的 ERP 物料主数据消息。"),
+        Message("erp.purchase-order", "inbound",
+                "REST POST /api/v1/inbound/{source_system}/purchase-orders (message_id = idempotency key)",
+                PurchaseOrderMessage,
+                "ERP purchase order / ASN: expected receipts. ERP 采购订单/预先发货通知：预计收货。"),
     )
 
 

@@ -112,7 +112,12 @@ def _walk(node: dict[str, Any], defs: dict[str, Any], prefix: str, rows: list[Ro
         if nullable:
             type_text += " | null"
         unit = field.get("unit_field", "")
-        rows.append(Row(path, type_text, _size_of(shown), name in required, unit, en, zh))
+        size = _size_of(shown)
+        if is_array:
+            counts = [f"{word} {field[key]} items" for word, key in (("min", "minItems"), ("max", "maxItems"))
+                      if key in field]
+            size = "; ".join([*counts, *([size] if size else [])])
+        rows.append(Row(path, type_text, size, name in required, unit, en, zh))
         if shown.get("type") == "object" and "properties" in shown:
             _walk(shown, defs, f"{path}[]." if is_array else f"{path}.", rows)
 
