@@ -225,3 +225,10 @@ def test_destination_without_exchange_is_refused_without_retry(adapter: AmqpAdap
     with pytest.raises(DeliveryFailed) as failure:
         adapter.deliver(destination(""), *message())
     assert not failure.value.retryable
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5672/", "amqp://127.0.0.1:notaport/"])
+def test_url_that_is_not_amqp_is_refused_without_retry(adapter: AmqpAdapter, exchange: str, url: str) -> None:
+    with pytest.raises(DeliveryFailed) as failure:
+        adapter.deliver(destination(exchange, url=url), *message())
+    assert not failure.value.retryable

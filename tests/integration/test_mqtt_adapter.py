@@ -123,7 +123,8 @@ def test_broker_unreachable_is_retryable_and_same_adapter_delivers_when_it_is_ba
     assert subscriber.take()[1] == body
 
 
-def test_url_that_is_not_mqtt_is_refused_without_retry(adapter: MqttAdapter) -> None:
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1883", "mqtt://127.0.0.1:notaport"])
+def test_url_that_is_not_mqtt_is_refused_without_retry(adapter: MqttAdapter, url: str) -> None:
     with pytest.raises(DeliveryFailed) as failure:
-        adapter.deliver(destination("p", url="http://127.0.0.1:1883"), *message())
+        adapter.deliver(destination("p", url=url), *message())
     assert not failure.value.retryable

@@ -69,7 +69,12 @@ class AmqpAdapter:
         if self._channel is not None and self._opened_for == wanted and self._alive():
             return self._channel
         self.close()
-        parameters = pika.URLParameters(destination.url)
+        if not destination.url.startswith(("amqp://", "amqps://")):
+            raise DeliveryFailed(f"not an amqp:// URL: {destination.url!r}", retryable=False)
+        try:
+            parameters = pika.URLParameters(destination.url)
+        except (ValueError, IndexError) as exc:
+            raise DeliveryFailed(f"not a valid AMQP URL: {destination.url!r} ({exc})", retryable=False) from exc
         timeout = float(destination.timeout_seconds)
         parameters.socket_timeout = timeout
         parameters.stack_timeout = timeout

@@ -61,7 +61,11 @@ class MqttAdapter:
             return self._client
         self.close()
         address = urlsplit(destination.url)
-        if address.scheme not in ("mqtt", "tcp") or not address.hostname:
+        try:
+            port = address.port or DEFAULT_PORT
+        except ValueError:
+            port = 0
+        if address.scheme not in ("mqtt", "tcp") or not address.hostname or not port:
             raise DeliveryFailed(f"not an mqtt://host:port URL: {destination.url!r}", retryable=False)
         client_id = f"batchline-{destination.code}-{uuid.uuid4().hex[:8]}"  # unique: two relays may run
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
@@ -78,7 +82,7 @@ class MqttAdapter:
 
         client.on_connect = on_connect
         try:
-            client.connect(address.hostname, address.port or DEFAULT_PORT, keepalive=60)
+            client.connect(address.hostname, port, keepalive=60)
         except OSError as exc:
             raise DeliveryFailed(f"cannot reach MQTT broker at {destination.url}: {exc}", retryable=True) from exc
         client.loop_start()
