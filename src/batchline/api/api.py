@@ -15,7 +15,7 @@ from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from batchline.api import audit, errors, identity, inbound, masterdata
+from batchline.api import audit, errors, identity, inbound, integration, masterdata
 from batchline.api.auth import AUTH, docs_require_sign_in, in_request_language
 
 DESCRIPTION = """\
@@ -92,3 +92,4 @@ api.add_router("/masterdata", masterdata.router)
 api.add_router("/audit", audit.router)
 api.add_router("/identity", identity.router)
 api.add_router("/inbound", inbound.router)
+api.add_router("/integration", integration.router)
