@@ -214,3 +214,10 @@ def test_the_dictionary_names_the_unit_field_of_a_quantity() -> None:
     rows = {row.path: row for row in datadict.rows_of(message("erp.purchase-order"))}
     assert rows["payload.lines[].quantity"].unit == "unit"
     assert rows["payload.lines"].size == "min 1 items; max 500 items"
+
+
+def test_a_tiny_unit_factor_goes_out_as_a_plain_decimal_string(approved: Callable[..., Any]) -> None:
+    approved("unit", code="ug", name_zh="微克", name_en="microgram", dimension="mass", factor="0.000000001")
+    body = _event("masterdata.unit.approved")
+    assert body["payload"]["content"]["factor"] == "0.000000001000"
+    _conforms(body)

@@ -156,7 +156,7 @@ def portable(content: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, models.Model):
             out[name] = value.code  # type: ignore[attr-defined]
         elif isinstance(value, Decimal):
-            out[name] = str(value)
+            out[name] = format(value, "f")  # never exponent notation (1E-9): a plain decimal string
         else:
             out[name] = value
     return out
