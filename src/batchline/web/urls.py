@@ -1,6 +1,6 @@
 """The web interface's URLs: each workspace module contributes its own `urlpatterns`."""
 
-from batchline.web.views import audit, auth, config, home, imports, masterdata, users
+from batchline.web.views import audit, auth, config, home, imports, masterdata, parked, users
 
 app_name = "web"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *masterdata.urlpatterns,
     *config.urlpatterns,
     *audit.urlpatterns,
+    *parked.urlpatterns,
 ]
