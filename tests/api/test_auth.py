@@ -29,6 +29,7 @@ SAMPLE_PATH_VALUES = {
     "record_id": "1",
     "source_system": "SAP-PRD",
     "parked_id": "1",
+    "delivery_id": "1",
 }
 
 
