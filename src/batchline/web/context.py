@@ -17,6 +17,7 @@ NAVIGATION = [
     ("web:home", "home", None),
     ("web:masterdata_index", "masterdata", "masterdata.view"),
     ("web:audit_trail", "audit", "audit.view"),
+    ("web:interfaces", "interfaces", "integration.view"),
     ("web:users", "users", "identity.manage_users"),
 ]
 

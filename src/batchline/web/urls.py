@@ -1,6 +1,6 @@
 """The web interface's URLs: each workspace module contributes its own `urlpatterns`."""
 
-from batchline.web.views import audit, auth, config, home, imports, masterdata, parked, users
+from batchline.web.views import audit, auth, config, home, imports, interfaces, masterdata, parked, users
 
 app_name = "web"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     *masterdata.urlpatterns,
     *config.urlpatterns,
     *audit.urlpatterns,
+    *interfaces.urlpatterns,
     *parked.urlpatterns,
 ]
