@@ -140,3 +140,16 @@ def test_an_operator_sees_nothing_of_the_interfaces(make_user: Callable[..., Any
     api = session_for(make_user("operator"))
     for path in ("/integration/monitor", "/integration/destinations", "/integration/deliveries"):
         assert api.get(path).status_code == 403
+
+
+def test_the_idempotency_hash_leaves_the_webhook_secret_out() -> None:
+    from django.test import RequestFactory
+
+    from batchline.api.idempotency import request_hash
+
+    def hashed(secret: str) -> str:
+        return request_hash(RequestFactory().post("/api/v1/integration/destinations",
+                                                  data=json.dumps({**HOOK, "secret": secret}),
+                                                  content_type="application/json"))
+
+    assert hashed(SECRET) == hashed("another-secret-0123456789")

@@ -27,7 +27,7 @@ from batchline.core.idempotency import run_once
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-_SECRET_FIELDS = {"password", "initial_password", "temporary_password"}
+_SECRET_FIELDS = {"password", "initial_password", "temporary_password", "secret"}  # secret: a webhook HMAC key
 
 Action = Callable[[], tuple[int, Any]]
 
