@@ -97,6 +97,8 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["destination", "record_type", "record_id", "event"]),
             models.Index(fields=["destination", "status"]),
+            # the relay's claim: pending deliveries in event order, without scanning the delivered ones
+            models.Index(fields=["event", "id"], condition=models.Q(status="pending"), name="delivery_pending_order"),
         ]
 
     def __str__(self) -> str:
