@@ -4,6 +4,7 @@ on PostgreSQL, and one end-to-end delivery through the real webhook adapter."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import urllib.error
@@ -233,6 +234,31 @@ def test_worker_once_runs_one_cycle_and_exits(monkeypatch: pytest.MonkeyPatch) -
     got: list[tuple[str, str, bytes]] = []
     monkeypatch.setattr(worker, "adapter_for", lambda d: RecordingAdapter(got))
     call_command("worker", "--once")
+    assert [message_id for _code, message_id, _body in got] == [str(event.message_id)]
+
+
+@pytest.mark.req("INT-01")
+def test_worker_runs_until_its_stop_event_is_set(committed_db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # how `batchline serve` runs the relay in a thread: call_command("worker", stop_event=...)
+    destination()
+    event = emit()
+    got: list[tuple[str, str, bytes]] = []
+    delivered = threading.Event()
+
+    class Signalling(RecordingAdapter):
+        def deliver(self, destination: Destination, envelope: dict[str, Any], body: bytes) -> None:
+            super().deliver(destination, envelope, body)
+            delivered.set()
+
+    monkeypatch.setattr(worker, "adapter_for", lambda d: Signalling(got))
+    stop = threading.Event()
+    thread = threading.Thread(target=call_command, args=("worker",),
+                              kwargs={"stop_event": stop, "stdout": io.StringIO()})
+    thread.start()
+    assert delivered.wait(WAIT)
+    stop.set()
+    thread.join(WAIT)
+    assert not thread.is_alive()
     assert [message_id for _code, message_id, _body in got] == [str(event.message_id)]
 
 

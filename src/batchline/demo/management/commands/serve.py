@@ -68,7 +68,8 @@ def gunicorn_command(bind: str, workers: int) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Serve Batchline with gunicorn (static files by WhiteNoise) and seal the audit trail periodically."
+    help = ("Serve Batchline with gunicorn (static files by WhiteNoise), seal the audit trail periodically "
+            "and run the outbox relay.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=DEFAULT_BIND,
@@ -81,6 +82,13 @@ class Command(BaseCommand):
         sealer = AuditSealer(minutes * 60, on_seal=lambda s: log.info("audit seal %s: %s entries", s.pk,
                                                                        s.entry_count))
         sealer.start()
+        # The outbox relay runs next to the sealer, in this parent process, for the same reason. It is
+        # started by command name: demo may not import integration (sibling layers). A deployment with
+        # more hosts runs `batchline worker` instead or as well (PostgreSQL keeps relays apart).
+        relay_stop = threading.Event()
+        relay = threading.Thread(target=call_command, args=("worker",), kwargs={"stop_event": relay_stop},
+                                 name="outbox-relay", daemon=True)
+        relay.start()
         self.stdout.write(f"Serving on http://{options['bind']}/ with {options['workers']} workers; "
                           f"sealing the audit trail every {minutes} min. Ctrl-C stops.")
         server = subprocess.Popen(gunicorn_command(options["bind"], options["workers"]))  # noqa: S603
@@ -96,5 +104,7 @@ class Command(BaseCommand):
         finally:
             signal.signal(signal.SIGTERM, previous)
             sealer.stop()
+            relay_stop.set()
+            relay.join(timeout=30)  # the delivery in flight finishes
         if returncode not in (0, -signal.SIGTERM, -signal.SIGINT):
             raise CommandError(f"gunicorn stopped with exit code {returncode}", returncode=returncode or 1)
