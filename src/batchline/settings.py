@@ -126,6 +126,10 @@ AUTH_PASSWORD_VALIDATORS = [
 BATCHLINE_PASSWORD_HISTORY = int(os.environ.get("BATCHLINE_PASSWORD_HISTORY", "5"))
 BATCHLINE_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BATCHLINE_PASSWORD_MAX_AGE_DAYS", "90"))
 BATCHLINE_LOCKOUT_THRESHOLD = int(os.environ.get("BATCHLINE_LOCKOUT_THRESHOLD", "5"))
+
+# --- outbox relay: retry after 2 s, 4 s, 8 s ... at most 10 min (with jitter) ------------------------
+BATCHLINE_RELAY_BACKOFF_BASE_SECONDS = float(os.environ.get("BATCHLINE_RELAY_BACKOFF_BASE_SECONDS", "2"))
+BATCHLINE_RELAY_BACKOFF_CAP_SECONDS = float(os.environ.get("BATCHLINE_RELAY_BACKOFF_CAP_SECONDS", "600"))
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
