@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from batchline.compliance.models import AuditEntry
 from batchline.core import clock
@@ -118,9 +119,12 @@ def test_the_cards_refresh_alone(admin_user: Any, hook: Destination) -> None:
 
 
 def test_durations_read_shortly() -> None:
-    assert [duration(None), duration(timedelta(milliseconds=850)), duration(timedelta(seconds=12.4)),
-            duration(timedelta(minutes=7, seconds=5)), duration(timedelta(hours=3, minutes=20))] == [
-        "—", "850 ms", "12.4 s", "7 min 5 s", "3 h 20 min"]
+    with translation.override("en"):
+        assert [duration(None), duration(timedelta(milliseconds=850)), duration(timedelta(seconds=12.4)),
+                duration(timedelta(minutes=7, seconds=5)), duration(timedelta(hours=3, minutes=20))] == [
+            "—", "850 ms", "12.4 s", "7 min 5 s", "3 h 20 min"]
+    with translation.override("zh-hans"):
+        assert duration(timedelta(hours=3, minutes=20)) == "3 小时 20 分"
 
 
 @pytest.mark.req("INT-06", "AT-01")
