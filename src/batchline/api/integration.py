@@ -21,7 +21,7 @@ from batchline.api.idempotency import respond
 from batchline.api.schemas import ERRORS, In, PageQuery
 from batchline.core import destinations, monitor, outbox
 from batchline.core.errors import NotFound
-from batchline.core.models import Delivery, Destination
+from batchline.core.models import DEFAULT_MAX_ATTEMPTS, Delivery, Destination
 from batchline.identity.authz import authorize
 
 router = Router(tags=["integration"])
@@ -57,7 +57,8 @@ class DestinationIn(In):
     exchange: str = Field(default="", max_length=200, description="AMQP: the durable topic exchange.")
     topic_prefix: str = Field(default="", max_length=200, description="MQTT: topics are <prefix>/<event/type>.")
     event_types: list[str] = Field(description='Patterns: "masterdata.material.approved", "masterdata.*", "*".')
-    max_attempts: StrictInt = Field(default=10, description="Attempts before dead-lettering, 1 to 100.")
+    max_attempts: StrictInt = Field(default=DEFAULT_MAX_ATTEMPTS,
+                                    description="Attempts before dead-lettering, 1 to 100.")
     timeout_seconds: StrictInt = Field(default=10, description="Seconds per attempt, 1 to 120.")
     active: StrictBool = True
 

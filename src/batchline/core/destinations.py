@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from batchline.core import clock
 from batchline.core.errors import Conflict, InvalidInput, NotFound, ReasonRequired, ensure
 from batchline.core.events import audited_change
-from batchline.core.models import Destination, DestinationKind
+from batchline.core.models import DEFAULT_MAX_ATTEMPTS, Destination, DestinationKind
 
 RECORD_TYPE = "core.destination"
 MASK = "***"
@@ -148,7 +148,8 @@ def _shown(field: str, value: Any) -> Any:
 
 def create_destination(*, actor: Any, code: str, name: str, kind: str, url: str, event_types: object,
                        secret: str = "", exchange: str = "", topic_prefix: str = "",
-                       max_attempts: object = 10, timeout_seconds: object = 10, active: bool = True) -> Destination:
+                       max_attempts: object = DEFAULT_MAX_ATTEMPTS, timeout_seconds: object = 10,
+                       active: bool = True) -> Destination:
     """Register a destination. The caller checks "integration.configure" first."""
     code = (code or "").strip()
     ensure(bool(_CODE.match(code)),

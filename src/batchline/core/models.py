@@ -45,6 +45,11 @@ class DestinationKind(models.TextChoices):
     MQTT = "mqtt", "MQTT"
 
 
+# With the relay's backoff (2 s doubling, capped at 10 min, jittered) 50 attempts keep a message
+# retrying for about 3.5 to 5 hours: a receiver or broker down for an hour loses nothing.
+DEFAULT_MAX_ATTEMPTS = 50
+
+
 class Destination(models.Model):
     """Where events go: a webhook URL, a RabbitMQ exchange or an MQTT topic prefix, and which event
     types it takes. Configured by the plant's IT engineer; every change is audited."""
@@ -58,7 +63,7 @@ class Destination(models.Model):
     exchange = models.CharField(max_length=200, blank=True)  # amqp: durable topic exchange
     topic_prefix = models.CharField(max_length=200, blank=True)  # mqtt: <prefix>/<event_type>
     event_types = models.JSONField(default=list)  # patterns: "masterdata.material.approved", "masterdata.*", "*"
-    max_attempts = models.PositiveIntegerField(default=10)
+    max_attempts = models.PositiveIntegerField(default=DEFAULT_MAX_ATTEMPTS)
     timeout_seconds = models.PositiveIntegerField(default=10)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from batchline.core import destinations, monitor, outbox
 from batchline.core.errors import DomainError
-from batchline.core.models import DeliveryStatus, Destination, DestinationKind
+from batchline.core.models import DEFAULT_MAX_ATTEMPTS, DeliveryStatus, Destination, DestinationKind
 from batchline.identity.authz import has_permission
 from batchline.web.views._guards import acting_user, requires
 
@@ -158,7 +158,7 @@ def _form(request: HttpRequest, destination: Destination | None) -> HttpResponse
         if destination is None:
             values: dict[str, Any] = {"code": "", "name": "", "kind": DestinationKind.WEBHOOK, "url": "",
                                       "exchange": "", "topic_prefix": "", "event_types": "",
-                                      "max_attempts": 10, "timeout_seconds": 10}
+                                      "max_attempts": DEFAULT_MAX_ATTEMPTS, "timeout_seconds": 10}
         else:
             values = {name: getattr(destination, name) for name in FIELDS if name != "secret"}
             values["url"] = destinations.masked_url(destination.url)
