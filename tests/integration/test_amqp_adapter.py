@@ -15,16 +15,14 @@ from typing import Any
 import pika
 import pytest
 
-from batchline.core.canonical import canonical_json
-from batchline.core.models import Destination, OutboxEvent
-from batchline.core.outbox import envelope
+from batchline.core.models import Destination
 from batchline.integration.adapters import DeliveryFailed
 from batchline.integration.adapters.amqp import AmqpAdapter
+from integration.transport import EVENT_TYPE, closed_port, message
 
 AMQP_URL = os.environ.get("BATCHLINE_TEST_AMQP_URL", "")
 pytestmark = pytest.mark.skipif(not AMQP_URL, reason="BATCHLINE_TEST_AMQP_URL is not set (RabbitMQ for tests)")
 
-EVENT_TYPE = "masterdata.material.approved"
 
 
 class Consumer:
@@ -79,20 +77,6 @@ def adapter() -> Iterator[AmqpAdapter]:
 
 def destination(exchange: str, url: str = AMQP_URL) -> Destination:
     return Destination(code="rabbit", name="RabbitMQ", kind="amqp", url=url, exchange=exchange, timeout_seconds=5)
-
-
-def message(record_id: str = "42") -> tuple[dict[str, Any], bytes]:
-    event = OutboxEvent(message_id=uuid.uuid4(), event_type=EVENT_TYPE, record_type="material", record_id=record_id,
-                        payload={"code": f"API-{record_id}"}, occurred_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
-                        correlation_id="c-1")
-    env = envelope(event)
-    return env, canonical_json(env).encode()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def via_port(port: int) -> str:

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from batchline.core.canonical import canonical_json
-from batchline.core.models import Destination, OutboxEvent
-from batchline.core.outbox import envelope
+from batchline.core.models import Destination
 from batchline.integration.adapters import DeliveryFailed
 from batchline.integration.adapters.mqtt import MqttAdapter, topic_for
+from integration.transport import closed_port, message
 
 MQTT_URL = os.environ.get("BATCHLINE_TEST_MQTT_URL", "")
 needs_broker = pytest.mark.skipif(not MQTT_URL, reason="BATCHLINE_TEST_MQTT_URL is not set (MQTT broker for tests)")
@@ -72,20 +68,6 @@ def adapter() -> Iterator[MqttAdapter]:
 
 def destination(prefix: str, url: str = MQTT_URL) -> Destination:
     return Destination(code="mqtt", name="MQTT", kind="mqtt", url=url, topic_prefix=prefix, timeout_seconds=5)
-
-
-def message(record_id: str = "42") -> tuple[dict[str, Any], bytes]:
-    event = OutboxEvent(message_id=uuid.uuid4(), event_type="masterdata.material.approved", record_type="material",
-                        record_id=record_id, payload={"code": f"API-{record_id}"},
-                        occurred_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC), correlation_id="c-1")
-    env = envelope(event)
-    return env, canonical_json(env).encode()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_topic_is_the_prefix_and_the_event_type_with_slashes() -> None:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from batchline.core.canonical import canonical_json
-from batchline.core.models import Destination, OutboxEvent
-from batchline.core.outbox import envelope
+from batchline.core.models import Destination
 from batchline.integration import signing
 from batchline.integration.adapters import DeliveryFailed
 from batchline.integration.adapters.webhook import WebhookAdapter
+from integration.transport import closed_port, message
 
 SECRET = "s3cret-for-tests"
 
@@ -68,20 +64,6 @@ def destination(url: str, timeout_seconds: int = 5) -> Destination:
                        timeout_seconds=timeout_seconds)
 
 
-def message() -> tuple[dict[str, Any], bytes]:
-    event = OutboxEvent(message_id=uuid.uuid4(), event_type="masterdata.material.approved",
-                        record_type="material", record_id="42", payload={"code": "API-001", "name": "对乙酰氨基酚"},
-                        occurred_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC), correlation_id="c-1")
-    env = envelope(event)
-    return env, canonical_json(env).encode()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.req("INT-01")
 def test_receiver_gets_the_envelope_as_json(receiver: Receiver) -> None:
     env, body = message()
@@ -108,7 +90,8 @@ def test_tampered_body_fails_verification(receiver: Receiver) -> None:
     env, body = message()
     WebhookAdapter().deliver(destination(receiver.url), env, body)
     headers, received = receiver.requests[0]
-    tampered = received.replace(b"API-001", b"API-002")
+    tampered = received.replace(b"API-42", b"API-43")
+    assert tampered != received
     assert not signing.verify(tampered, headers["X-Batchline-Signature"], SECRET)
 
 
