@@ -270,7 +270,6 @@ AUDITED_BY = {
 }
 NO_AUDIT_ENTRY = {
     "verify_password": "reads only",
-    "describe": "reads only",
     "authenticate_token": "moves only the token's last-used time",
 }
 

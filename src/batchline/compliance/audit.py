@@ -47,10 +47,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def snapshot(record: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    return {name: plain(getattr(record, name)) for name in fields}
-
-
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 

@@ -36,6 +36,3 @@ def meaning_for(record_type: str, code: str) -> Meaning:
     except KeyError:
         raise MeaningNotAllowed(field="meaning", meaning=code) from None
 
-
-def meanings_for(record_type: str) -> list[Meaning]:
-    return list(_registry.get(record_type, {}).values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
@@ -10,7 +11,11 @@ from django.contrib.auth.hashers import check_password, make_password
 from batchline.identity import services
 from batchline.identity.models import User, UserKind
 
-_DUMMY_HASH = make_password("timing-equaliser")
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown user ids against, made on first use (argon2 is slow at import)."""
+    return make_password("timing-equaliser")
 
 
 class LockoutAwareBackend(BaseBackend):
@@ -20,7 +25,7 @@ class LockoutAwareBackend(BaseBackend):
             return None
         user = User.objects.filter(username=username).first()
         if user is None:
-            check_password(password, _DUMMY_HASH)  # same time for unknown accounts: no user enumeration
+            check_password(password, _dummy_hash())  # same time for unknown accounts: no user enumeration
             return None
         if user.kind != UserKind.PERSON or not user.is_active or user.is_locked:
             return None

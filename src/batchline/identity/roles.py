@@ -36,10 +36,6 @@ def role_label(code: str, language: str) -> str:
     return labels["zh"] if language.startswith("zh") else labels["en"]
 
 
-def all_permissions() -> list[str]:
-    return list(_matrix()["permissions"])
-
-
 def roles_holding(permission: str) -> frozenset[str]:
     try:
         return frozenset(_matrix()["permissions"][permission])
@@ -47,6 +43,7 @@ def roles_holding(permission: str) -> frozenset[str]:
         raise KeyError(f"unknown permission {permission!r}: add it to permissions.toml") from None
 
 
-def permissions_of(roles: list[str] | tuple[str, ...]) -> frozenset[str]:
+@cache
+def permissions_of(roles: tuple[str, ...]) -> frozenset[str]:
     held = set(roles)
     return frozenset(p for p, holders in _matrix()["permissions"].items() if held & set(holders))

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -328,6 +327,3 @@ def authenticate_token(raw: str) -> User:
     user.token_scopes = frozenset(token.scopes)
     return user
 
-
-def describe(user: Any) -> dict[str, Any]:
-    return {"username": user.username, "full_name": user.full_name, "roles": list(user.roles)}
