@@ -41,12 +41,13 @@ def test_percentile_is_nearest_rank() -> None:
 def test_counts_per_status_and_oldest_pending_age() -> None:
     erp, other = destination("erp"), destination("other")
     delivery(erp, status=DeliveryStatus.PENDING, occurred=timedelta(minutes=5))
-    delivery(erp, status=DeliveryStatus.PENDING, occurred=timedelta(minutes=90), record="2")
+    failing = delivery(erp, status=DeliveryStatus.PENDING, occurred=timedelta(minutes=90), record="2")
+    Delivery.objects.filter(pk=failing.pk).update(attempts=3)
     delivery(erp, status=DeliveryStatus.DELIVERED, occurred=timedelta(hours=1), delivered=timedelta(minutes=59))
     delivery(erp, status=DeliveryStatus.DEAD, occurred=timedelta(hours=3), record="3")
     delivery(other, status=DeliveryStatus.PENDING, occurred=timedelta(hours=10))
     figures = figures_of(erp, NOW)
-    assert (figures.pending, figures.delivered, figures.dead) == (2, 1, 1)
+    assert (figures.pending, figures.failing, figures.delivered, figures.dead) == (2, 1, 1, 1)
     assert figures.oldest_pending_age == timedelta(minutes=90)
 
 

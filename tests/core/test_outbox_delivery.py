@@ -135,7 +135,7 @@ def test_delivered_records_attempts_and_delivery_time() -> None:
     e = event()
     outbox.fan_out()
     delivery = claim()[0]
-    outbox.record_delivered(delivery)
+    outbox.record_delivered([delivery])
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
     assert delivery.delivered_at is not None and delivery.delivered_at >= e.occurred_at  # latency ≥ 0
@@ -214,7 +214,7 @@ def test_later_event_of_a_record_goes_once_the_earlier_one_is_delivered() -> Non
     first_event, second_event = event(record_id=7), event(record_id=7)
     outbox.fan_out()
     assert [d.event_id for d in claim()] == [first_event.pk]
-    outbox.record_delivered(claim()[0])
+    outbox.record_delivered([claim()[0]])
     assert [d.event_id for d in claim()] == [second_event.pk]
 
 
@@ -228,8 +228,23 @@ def test_dead_earlier_delivery_blocks_the_record_until_replayed(admin_user: Any)
     outbox.record_failure(first, "HTTP 400", False)
     assert claim() == []
     outbox.replay(actor=admin_user, delivery_id=first.pk, reason="fixed")
-    outbox.record_delivered(claim()[0])
+    outbox.record_delivered([claim()[0]])
     assert [d.event_id for d in claim()] == [second_event.pk]
+
+
+@pytest.mark.req("INT-01")
+def test_a_record_blocked_by_a_dead_letter_for_many_windows_does_not_stall_the_others() -> None:
+    destination("ordered", ["*"])
+    for _n in range(30):
+        event(record_id=7)
+    others = [event(record_id=8), event(record_id=9)]
+    outbox.fan_out()
+    with transaction.atomic():
+        first = outbox.claim_due(1, clock.now())[0]
+    outbox.record_failure(first, "HTTP 400", False)  # dead: the other 29 of record 7 are held back
+    with transaction.atomic():
+        claimed = outbox.claim_due(2, clock.now())  # windows of 8: four are all held back
+    assert [d.event_id for d in claimed] == [e.pk for e in others]
 
 
 @pytest.mark.req("INT-01")

@@ -3,14 +3,10 @@ exchange and queue (uuid names) and deletes them afterwards: the broker is share
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pika
 import pytest
@@ -18,42 +14,11 @@ import pytest
 from batchline.core.models import Destination
 from batchline.integration.adapters import DeliveryFailed
 from batchline.integration.adapters.amqp import AmqpAdapter
-from integration.transport import EVENT_TYPE, closed_port, message
+from integration.transport import EVENT_TYPE, Consumer, Proxy, closed_port, message
 
 AMQP_URL = os.environ.get("BATCHLINE_TEST_AMQP_URL", "")
 pytestmark = pytest.mark.skipif(not AMQP_URL, reason="BATCHLINE_TEST_AMQP_URL is not set (RabbitMQ for tests)")
 
-
-
-class Consumer:
-    """The plant's side: a queue bound to the test's exchange, read with basic_get."""
-
-    def __init__(self, exchange: str, *, bind: bool = True) -> None:
-        self.exchange = exchange
-        self.connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-        self.channel = self.connection.channel()
-        self.channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-        self.queue = f"bl-test-{uuid.uuid4().hex}"
-        self.channel.queue_declare(queue=self.queue, exclusive=True)
-        if bind:
-            self.channel.queue_bind(queue=self.queue, exchange=exchange, routing_key="masterdata.#")
-
-    def take(self, count: int) -> list[tuple[Any, bytes]]:
-        """The next `count` messages (properties, body); fails after 50 empty polls of 0.1 s."""
-        received: list[tuple[Any, bytes]] = []
-        for _ in range(50):
-            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
-            if method is None:
-                self.connection.process_data_events(time_limit=0.1)  # wait for the broker, not a sleep
-                continue
-            received.append((properties, body))
-            if len(received) == count:
-                break
-        return received
-
-    def close(self) -> None:
-        self.channel.exchange_delete(exchange=self.exchange)
-        self.connection.close()
 
 
 @pytest.fixture
@@ -63,7 +28,7 @@ def exchange() -> str:
 
 @pytest.fixture
 def consumer(exchange: str) -> Iterator[Consumer]:
-    consumer = Consumer(exchange)
+    consumer = Consumer(AMQP_URL, exchange)
     yield consumer
     consumer.close()
 
@@ -109,7 +74,7 @@ def test_messages_are_persistent_json_typed_by_event(adapter: AmqpAdapter, consu
 
 @pytest.mark.req("INT-01")
 def test_message_no_queue_takes_is_retryable(adapter: AmqpAdapter, exchange: str) -> None:
-    unbound = Consumer(exchange, bind=False)
+    unbound = Consumer(AMQP_URL, exchange, bind=False)
     try:
         with pytest.raises(DeliveryFailed) as failure:
             adapter.deliver(destination(exchange), *message())
@@ -129,56 +94,6 @@ def test_broker_unreachable_is_retryable_and_same_adapter_delivers_when_it_is_ba
     adapter.deliver(destination(exchange), env, body)
     [(properties, received)] = consumer.take(1)
     assert (properties.message_id, received) == (env["message_id"], body)
-
-
-class Proxy:
-    """A TCP relay to the broker that the test can cut (dropping live connections) and restore on
-    the same port: a network outage without stopping the shared broker."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.port = closed_port()
-        self.sockets: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-
-    def open(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen()
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        if self.listener is None:
-            return  # already cut
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
-        self.listener.close()
-        self.listener = None
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):  # already closed by the other side
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self.sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # cut
-            server = socket.create_connection(self.upstream)
-            self.sockets += [client, server]
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass  # cut: the connection is gone
 
 
 @pytest.mark.req("INT-02")

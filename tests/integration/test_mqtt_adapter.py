@@ -4,47 +4,18 @@ prefix (uuid) so tests sharing the broker never see each other's messages."""
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from batchline.core.models import Destination
 from batchline.integration.adapters import DeliveryFailed
 from batchline.integration.adapters.mqtt import MqttAdapter, topic_for
-from integration.transport import closed_port, message
+from integration.transport import Subscriber, closed_port, message
 
 MQTT_URL = os.environ.get("BATCHLINE_TEST_MQTT_URL", "")
 needs_broker = pytest.mark.skipif(not MQTT_URL, reason="BATCHLINE_TEST_MQTT_URL is not set (MQTT broker for tests)")
-
-
-class Subscriber:
-    """The plant's side: a separate paho client subscribed to `<prefix>/#` with QoS 1."""
-
-    def __init__(self, prefix: str) -> None:
-        self.received: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        subscribed = threading.Event()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bl-test-sub-{uuid.uuid4().hex[:8]}")
-        self.client.on_message = lambda client, userdata, msg: self.received.put((msg.topic, msg.payload))
-        self.client.on_subscribe = lambda client, userdata, mid, reasons, properties: subscribed.set()
-        self.client.on_connect = lambda client, userdata, flags, reason, properties: client.subscribe(
-            f"{prefix}/#", qos=1)
-        address = urlsplit(MQTT_URL)
-        self.client.connect(address.hostname or "127.0.0.1", address.port or 1883)
-        self.client.loop_start()
-        assert subscribed.wait(10), "the test subscriber could not subscribe"
-
-    def take(self) -> tuple[str, bytes]:
-        return self.received.get(timeout=10)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture
@@ -54,7 +25,7 @@ def prefix() -> str:
 
 @pytest.fixture
 def subscriber(prefix: str) -> Iterator[Subscriber]:
-    subscriber = Subscriber(prefix)
+    subscriber = Subscriber(MQTT_URL, prefix)
     yield subscriber
     subscriber.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -87,6 +88,34 @@ def test_relay_delivers_the_canonical_envelope_and_marks_it_delivered() -> None:
     assert got == [("erp", str(event.message_id), canonical_json(outbox.envelope(event)).encode())]
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
+@pytest.mark.req("INT-01")
+@pytest.mark.django_db
+def test_a_batch_of_many_records_is_delivered_in_event_order_in_one_cycle() -> None:
+    destination()
+    events = [emit(record_id=n) for n in range(120)]
+    got: list[tuple[str, str, bytes]] = []
+    tried = Relay(adapter_factory=lambda d: RecordingAdapter(got), claim_size=50).run_once()
+    assert tried == 240  # 120 fanned out + 120 delivered, over three claims
+    assert [message_id for _code, message_id, _body in got] == [str(e.message_id) for e in events]
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
+
+
+@pytest.mark.req("INT-01")
+@pytest.mark.django_db
+def test_an_unreachable_destination_is_tried_once_per_batch_while_the_others_are_served() -> None:
+    destination("down")
+    destination("up")
+    for n in range(5):
+        emit(record_id=n)
+    failing = FailingAdapter()
+    got: list[tuple[str, str, bytes]] = []
+    Relay(adapter_factory=lambda d: failing if d.code == "down" else RecordingAdapter(got)).run_once()
+    assert failing.calls == 1 and len(got) == 5
+    down = Delivery.objects.filter(destination__code="down")
+    assert sorted(down.values_list("attempts", flat=True)) == [0, 0, 0, 0, 1]
+    assert set(down.values_list("status", flat=True)) == {"pending"}
 
 
 @pytest.mark.req("INT-01")
@@ -388,3 +417,31 @@ def test_webhook_receiver_answering_500_then_200_gets_the_signed_message_after_b
     assert json.loads(body)["message_id"] == str(event.message_id)
     assert headers["X-Batchline-Message-Id"] == str(event.message_id)
     assert signing.verify(body, headers[signing.SIGNATURE_HEADER], "s3cret")
+
+
+@requires_postgresql
+@pytest.mark.req("INT-01")
+def test_an_idle_relay_on_postgresql_is_woken_by_a_new_event_not_by_its_poll(committed_db: None) -> None:
+    destination()
+    got: list[tuple[str, str, bytes]] = []
+    arrived = threading.Event()
+
+    class Signalling(RecordingAdapter):
+        def deliver(self, destination: Destination, envelope: dict[str, Any], body: bytes) -> None:
+            super().deliver(destination, envelope, body)
+            arrived.set()
+
+    relay = Relay(adapter_factory=lambda d: Signalling(got), idle_wait=3600)  # polling alone: an hour
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + WAIT
+        while relay.last_cycle_at is None and time.monotonic() < deadline:  # the relay is now idle
+            stop.wait(0.01)
+        event = emit()
+        assert arrived.wait(WAIT), "the relay was not woken by the new event"
+    finally:
+        stop.set()
+        thread.join(WAIT)
+    assert [message_id for _code, message_id, _body in got] == [str(event.message_id)]

@@ -85,6 +85,7 @@ class FiguresOut(Schema):
     kind: str
     active: bool
     pending: int
+    failing: int = Field(description="Of the pending: those whose last attempt failed, waiting for their retry.")
     delivered: int
     dead: int
     oldest_pending_age_seconds: float | None
@@ -195,11 +196,11 @@ def update_destination(request: HttpRequest, code: str, payload: DestinationPatc
 
 @router.get("/monitor", response={200: list[FiguresOut], **ERRORS})
 def interface_monitor(request: HttpRequest) -> list[dict[str, Any]]:
-    """Per destination: pending, delivered, dead-lettered, oldest pending age, latency, last error."""
+    """Per destination: pending, failing, delivered, dead-lettered, oldest pending age, latency, last error."""
     authorize(caller(request), VIEW)
     return [FiguresOut(
         destination=f.destination.code, name=f.destination.name, kind=f.destination.kind,
-        active=f.destination.active, pending=f.pending, delivered=f.delivered, dead=f.dead,
+        active=f.destination.active, pending=f.pending, failing=f.failing, delivered=f.delivered, dead=f.dead,
         oldest_pending_age_seconds=_seconds(f.oldest_pending_age), latency_p50_seconds=_seconds(f.latency_p50),
         latency_p95_seconds=_seconds(f.latency_p95), last_error=f.last_error, last_error_at=f.last_error_at,
         blocked_records=f.blocked_records,

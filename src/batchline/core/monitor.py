@@ -22,6 +22,7 @@ LATENCY_WINDOW = timedelta(hours=24)
 class DestinationFigures:
     destination: Destination
     pending: int
+    failing: int  # of the pending: those whose last attempt failed (waiting for their retry)
     delivered: int
     dead: int
     oldest_pending_age: timedelta | None  # now − occurred_at of the oldest waiting event
@@ -69,6 +70,7 @@ def figures_of(destination: Destination, now: datetime | None = None) -> Destina
     return DestinationFigures(
         destination=destination,
         pending=counts.get(DeliveryStatus.PENDING, 0),
+        failing=deliveries.filter(status=DeliveryStatus.PENDING, attempts__gt=0).count(),
         delivered=counts.get(DeliveryStatus.DELIVERED, 0),
         dead=counts.get(DeliveryStatus.DEAD, 0),
         oldest_pending_age=now - oldest if oldest is not None else None,

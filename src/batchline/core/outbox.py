@@ -5,12 +5,13 @@ record_delivered(), record_failure() and replay() carry an event to acknowledged
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from batchline.core import clock
@@ -59,11 +60,12 @@ def envelope(event: OutboxEvent) -> dict[str, Any]:
 #
 # The relay (batchline.integration.relay) drives these services; each is one transaction.
 #
-# Locking: on PostgreSQL the relay takes each delivery in its own short transaction that locks the
-# row with FOR UPDATE SKIP LOCKED, calls the transport, records the outcome and commits. The row lock
-# spans the network call, so two relays (threads or hosts) can never deliver the same row at the same
-# time: the second skips the locked row and takes another. A crash after the receiver acknowledged but
-# before the commit sends the message again later: at-least-once, recognisable by message_id.
+# Locking: on PostgreSQL the relay claims a small batch of deliveries in one transaction that locks
+# the rows with FOR UPDATE SKIP LOCKED, calls the transport for each, records the outcomes and
+# commits. The row locks span the network calls, so two relays (threads or hosts) can never deliver
+# the same row at the same time: the second skips the locked rows and takes others. A crash after the
+# receiver acknowledged but before the commit sends the message again later: at-least-once,
+# recognisable by message_id.
 # SQLite has no row locks: there the relay must run once (the embedded demo runs exactly one).
 #
 # Per-record ordering: a delivery waits while the same destination has an EARLIER undelivered
@@ -113,26 +115,58 @@ def fan_out(limit: int = 100) -> int:
         return len(events)
 
 
-def claim_due(limit: int, now: datetime) -> list[Delivery]:
-    """Pending deliveries due by `now` to active destinations, oldest event first, that no earlier
-    undelivered message of the same record holds back; locked (SKIP LOCKED) until the caller's
-    transaction ends. Must run inside that transaction: the lock is what keeps relays apart."""
+CLAIM_WINDOW = 4  # candidates read per claim, as a multiple of the claim size
+CLAIM_WINDOWS = 25  # windows one claim reads at most before it returns what it has
+
+
+def claim_due(limit: int, now: datetime, *, skip_destinations: Collection[int] = ()) -> list[Delivery]:
+    """Pending deliveries due by `now` to active destinations (except `skip_destinations`), oldest
+    event first, that no earlier undelivered message of the same record holds back; locked (SKIP
+    LOCKED) until the caller's transaction ends. Must run inside that transaction: the lock is what
+    keeps relays apart.
+
+    The due rows are read in event order a window at a time (the partial index on pending rows),
+    and only those are checked against the ordering rule, so a claim costs the same whether ten or
+    a hundred thousand messages wait. Rows held back by an earlier one are skipped; when a whole
+    window is held back (a dead-lettered message blocking a busy record) the next window is read."""
     if not connection.in_atomic_block:
         raise RuntimeError("claim_due() must run inside the delivering transaction")
+    due = (Delivery.objects
+           .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, destination__active=True)
+           .exclude(destination_id__in=list(skip_destinations))
+           .select_related("event", "destination")
+           .order_by("event_id", "id"))
+    if connection.features.has_select_for_update_skip_locked:
+        # of=("self",): lock the delivery row only, not the destination or event rows joined in
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    claimed: list[Delivery] = []
+    window = limit * CLAIM_WINDOW
+    after: tuple[int, int] | None = None
+    for _window in range(CLAIM_WINDOWS):
+        page = due if after is None else due.filter(Q(event_id__gt=after[0]) | Q(event_id=after[0], id__gt=after[1]))
+        candidates = list(page[:window])
+        if not candidates:
+            break
+        held = _held_back({c.pk for c in candidates})
+        claimed += [c for c in candidates if c.pk not in held][:limit - len(claimed)]
+        if len(claimed) >= limit or len(candidates) < window:
+            break
+        after = (candidates[-1].event_id, candidates[-1].pk)
+    return claimed
+
+
+def _held_back(ids: set[int]) -> set[int]:
+    """Those of the deliveries `ids` that must wait: the same destination has an earlier undelivered
+    (pending or dead) delivery of the same record, or an earlier event of the record is not yet
+    fanned out."""
     earlier_delivery = Delivery.objects.filter(
         destination=OuterRef("destination"), record_type=OuterRef("record_type"), record_id=OuterRef("record_id"),
         event_id__lt=OuterRef("event_id"), status__in=[DeliveryStatus.PENDING, DeliveryStatus.DEAD])
     earlier_event = OutboxEvent.objects.filter(
         record_type=OuterRef("record_type"), record_id=OuterRef("record_id"), id__lt=OuterRef("event_id"),
         status=OutboxStatus.PENDING)
-    due = (Delivery.objects
-           .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, destination__active=True)
-           .filter(~Exists(earlier_delivery), ~Exists(earlier_event))
-           .order_by("event_id", "id"))
-    if connection.features.has_select_for_update_skip_locked:
-        # of=("self",): lock the delivery row only, not the destination or event rows joined in
-        due = due.select_for_update(skip_locked=True, of=("self",))
-    return list(due.select_related("event", "destination")[:limit])
+    return set(Delivery.objects.filter(pk__in=ids).filter(Exists(earlier_delivery) | Exists(earlier_event))
+               .values_list("pk", flat=True))
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -144,15 +178,17 @@ def backoff_seconds(attempts: int) -> float:
     return random.uniform(delay / 2, delay)  # noqa: S311  # spreading retries, not security
 
 
-def record_delivered(delivery: Delivery, now: datetime | None = None) -> None:
-    """The destination acknowledged the message."""
+def record_delivered(deliveries: list[Delivery], now: datetime | None = None) -> None:
+    """The destination acknowledged these messages (one statement for a relay's whole batch)."""
+    if not deliveries:
+        return
     now = now or clock.now()
     with transaction.atomic():
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            status=DeliveryStatus.DELIVERED, attempts=F("attempts") + 1, last_attempt_at=now, delivered_at=now)
+    for delivery in deliveries:
+        delivery.status, delivery.last_attempt_at, delivery.delivered_at = DeliveryStatus.DELIVERED, now, now
         delivery.attempts += 1
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.last_attempt_at = now
-        delivery.delivered_at = now
-        delivery.save(update_fields=["attempts", "status", "last_attempt_at", "delivered_at"])
 
 
 def record_failure(delivery: Delivery, error: str, retryable: bool, now: datetime | None = None) -> None:

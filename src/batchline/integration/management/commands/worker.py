@@ -83,8 +83,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run one relay cycle and exit")
         parser.add_argument("--health", metavar="HOST:PORT",
                             help="serve GET /health on this loopback address, e.g. 127.0.0.1:8081")
-        parser.add_argument("--batch", type=int, default=100,
-                            help="events fanned out and deliveries tried per cycle (default 100)")
+        parser.add_argument("--batch", type=int, default=200,
+                            help="events fanned out and deliveries tried per cycle (default 200)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch"] < 1:
