@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-pytest_plugins = ["plugins.traceability", "pytester"]  # requirement matrix (--traceability=PATH); pytester
+pytest_plugins = [
+    "plugins.traceability",  # requirement matrix (--traceability=PATH)
+    "plugins.warehouse",  # wh, receive, release, receive_released
+    "plugins.picking",  # stock, request_for, supervisor (material requests and picking)
+    "plugins.opcua",  # device_simulator (one OPC UA server with the official NodeSets), sim
+    "pytester",
+]
 
 PASSWORD = "Batchline-Test-2026!"
 
@@ -111,11 +117,12 @@ def committed_db(_test_database_for_threads: None, django_db_blocker: Any) -> It
 
     with django_db_blocker.unblock():
         yield
-        guards.remove(connection)
+        tables = guards.guarded_tables(connection)
+        guards.remove(connection, tables)
         try:
             call_command("flush", interactive=False, verbosity=0)
         finally:
-            guards.install(connection)
+            guards.install(connection, tables)
 
 
 def on_postgresql() -> bool:

@@ -49,27 +49,41 @@ def _pg_remove(table: str) -> list[str]:
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};"]
 
 
-def install_statements(vendor: str) -> list[str]:
+def install_statements(vendor: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
     if vendor == "sqlite":
-        return [s for t in APPEND_ONLY_TABLES for s in _sqlite_install(t)]
+        return [s for t in tables for s in _sqlite_install(t)]
     if vendor == "postgresql":
-        return [_PG_FUNCTION] + [s for t in APPEND_ONLY_TABLES for s in _pg_install(t)]
+        return [_PG_FUNCTION] + [s for t in tables for s in _pg_install(t)]
     raise NotImplementedError(f"append-only guards are not written for {vendor}")
 
 
-def remove_statements(vendor: str) -> list[str]:
+def remove_statements(vendor: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
     if vendor == "sqlite":
-        return [s for t in APPEND_ONLY_TABLES for s in _sqlite_remove(t)]
-    return [s for t in APPEND_ONLY_TABLES for s in _pg_remove(t)]
+        return [s for t in tables for s in _sqlite_remove(t)]
+    return [s for t in tables for s in _pg_remove(t)]
 
 
-def install(connection: Any) -> None:
+def install(connection: Any, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
+    """Make `tables` append-only (other contexts' ledgers use this too: the stock movements)."""
     with connection.cursor() as cursor:
-        for statement in install_statements(connection.vendor):
+        for statement in install_statements(connection.vendor, tables):
             cursor.execute(statement)
 
 
-def remove(connection: Any) -> None:
+def remove(connection: Any, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
     with connection.cursor() as cursor:
-        for statement in remove_statements(connection.vendor):
+        for statement in remove_statements(connection.vendor, tables):
             cursor.execute(statement)
+
+
+def guarded_tables(connection: Any) -> tuple[str, ...]:
+    """Every table that carries the append-only triggers now (the audit trail's and other contexts'
+    ledgers and logbooks): for a database owner's maintenance, e.g. emptying a test database."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_no_update'")
+        else:
+            cursor.execute("SELECT DISTINCT event_object_table FROM information_schema.triggers "
+                           "WHERE trigger_name LIKE '%_append_only'")
+        return tuple(sorted(row[0] for row in cursor.fetchall()))
+
