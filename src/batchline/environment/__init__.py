@@ -1,0 +1,1 @@
+"""environment: rooms and their limits, readings over MQTT, alarms and excursions (issue 5)."""
