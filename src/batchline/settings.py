@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "batchline.compliance",
     "batchline.masterdata",
     "batchline.inventory",
+    "batchline.equipment",
+    "batchline.environment",
     "batchline.integration",
     "batchline.api",
     "batchline.web",
@@ -163,6 +165,9 @@ STORAGES = {
 # --- audit trail ----------------------------------------------------------------------------------
 # `batchline serve` seals every audit chain this often (AT-08); `batchline audit seal` does it by hand.
 BATCHLINE_AUDIT_SEAL_MINUTES = int(os.environ.get("BATCHLINE_AUDIT_SEAL_MINUTES", "15"))
+
+# --- official standard artefacts (OPC UA NodeSets, ...): read where they are, never copied in --------
+BATCHLINE_STANDARDS_DIR = Path(os.environ.get("BATCHLINE_STANDARDS_DIR", BASE_DIR.parents[2] / "shared" / "standards"))
 
 # --- logging ------------------------------------------------------------------------------------
 LOGGING = {

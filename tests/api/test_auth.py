@@ -30,6 +30,18 @@ SAMPLE_PATH_VALUES = {
     "source_system": "SAP-PRD",
     "parked_id": "1",
     "delivery_id": "1",
+    "order_id": "1",
+    "alarm_id": "1",
+    "cleaning_id": "1",
+    "count_id": "1",
+    "device_id": "1",
+    "request_id": "1",
+    "task_id": "1",
+    "grade": "A",
+    "material": "API-0001",
+    "name": "R101",
+    "number": "L0001",
+    "parameter": "temperature",
 }
 
 

@@ -15,7 +15,20 @@ from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from batchline.api import audit, errors, identity, inbound, integration, masterdata
+from batchline.api import (
+    audit,
+    environment,
+    equipment,
+    equipment_devices,
+    errors,
+    identity,
+    inbound,
+    integration,
+    masterdata,
+    warehouse_picking,
+    warehouse_receiving,
+    warehouse_stock,
+)
 from batchline.api.auth import AUTH, docs_require_sign_in, in_request_language
 
 DESCRIPTION = """\
@@ -55,7 +68,7 @@ IDEMPOTENCY_KEY = {
                     "and changes nothing; the same key with a different request is refused (409)."),
 }
 # POST operations that change nothing and so take no key.
-_READ_ONLY_POSTS = {"verify"}
+_READ_ONLY_POSTS = {"verify", "inventory_resolve_scan"}
 
 
 class BatchlineAPI(NinjaAPI):
@@ -93,3 +106,9 @@ api.add_router("/audit", audit.router)
 api.add_router("/identity", identity.router)
 api.add_router("/inbound", inbound.router)
 api.add_router("/integration", integration.router)
+api.add_router("/inventory", warehouse_stock.router)
+api.add_router("/inventory", warehouse_receiving.router)
+api.add_router("/inventory", warehouse_picking.router)
+api.add_router("/equipment", equipment.router)
+api.add_router("/equipment", equipment_devices.router)
+api.add_router("/environment", environment.router)

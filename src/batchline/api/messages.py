@@ -168,7 +168,7 @@ def _payload_model(kind: Kind, with_change: bool) -> type[BaseModel]:
         f"{name}{suffix}", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def _event_model(event_type: str, payload: type[BaseModel]) -> type[BaseModel]:
+def event_model(event_type: str, payload: type[BaseModel]) -> type[BaseModel]:
     model_name = "".join(part.capitalize() for part in event_type.replace("_", ".").split(".")) + "Event"
     return create_model(
         model_name, __base__=Envelope,
@@ -192,7 +192,7 @@ def _masterdata_events() -> list[Message]:
         for action, with_change, summary in _EVENTS:
             event_type = f"masterdata.{kind.slug}.{action}"
             out.append(Message(event_type, "outbound", OUTBOUND_TRANSPORT,
-                               _event_model(event_type, _payload_model(kind, with_change)),
+                               event_model(event_type, _payload_model(kind, with_change)),
                                summary.format(slug=kind.slug, zh=zh, a=article, A=article.capitalize())))
     return out
 
@@ -231,13 +231,16 @@ class PurchaseOrderPayload(BaseModel):
 
 @cache
 def messages() -> tuple[Message, ...]:
-    """Every message, in a stable order: outbound events first, then inbound calls."""
+    """Every message, in a stable order: outbound events first, then inbound calls; then each later
+    context's messages from its own module (messages_<context>.py), which builds on this one."""
+    from batchline.api import messages_environment, messages_equipment, messages_warehouse
+
     return (
         *_masterdata_events(),
         Message("erp.material.upsert", "inbound", "REST PUT /api/v1/masterdata/materials/{code} (Idempotency-Key)",
                 MaterialUpsertIn, "ERP material master: create or change a material. ERP 物料主数据：新建或变更物料。"),
         Message(PURCHASE_ORDER_REGISTERED, "outbound", OUTBOUND_TRANSPORT,
-                _event_model(PURCHASE_ORDER_REGISTERED, PurchaseOrderPayload),
+                event_model(PURCHASE_ORDER_REGISTERED, PurchaseOrderPayload),
                 "A purchase order (expected receipts) was registered or updated from the ERP. "
                 "来自 ERP 的采购订单（预计收货）已登记或更新。"),
         Message("erp.material-master", "inbound",
@@ -247,6 +250,9 @@ def messages() -> tuple[Message, ...]:
                 "REST POST /api/v1/inbound/{source_system}/purchase-orders (message_id = idempotency key)",
                 PurchaseOrderMessage,
                 "ERP purchase order / ASN: expected receipts. ERP 采购订单/预先发货通知：预计收货。"),
+        *messages_warehouse.messages(),
+        *messages_equipment.messages(),
+        *messages_environment.messages(),
     )
 
 

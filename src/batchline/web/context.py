@@ -15,6 +15,9 @@ from batchline.web.signing import username_required
 # (url name, label key, permission). Labels are translated in the template.
 NAVIGATION = [
     ("web:home", "home", None),
+    ("web:warehouse", "warehouse", "inventory.view"),
+    ("web:equipment", "equipment", "equipment.view"),
+    ("web:environment", "environment", "environment.view"),
     ("web:masterdata_index", "masterdata", "masterdata.view"),
     ("web:audit_trail", "audit", "audit.view"),
     ("web:interfaces", "interfaces", "integration.view"),

@@ -1,6 +1,22 @@
 """The web interface's URLs: each workspace module contributes its own `urlpatterns`."""
 
-from batchline.web.views import audit, auth, config, home, imports, interfaces, masterdata, parked, users
+from batchline.web.views import (
+    audit,
+    auth,
+    config,
+    environment,
+    equipment,
+    equipment_devices,
+    home,
+    imports,
+    interfaces,
+    masterdata,
+    parked,
+    users,
+    warehouse_picking,
+    warehouse_receiving,
+    warehouse_stock,
+)
 
 app_name = "web"
 
@@ -14,4 +30,10 @@ urlpatterns = [
     *audit.urlpatterns,
     *interfaces.urlpatterns,
     *parked.urlpatterns,
+    *warehouse_stock.urlpatterns,  # the warehouse workspace (web:warehouse) and stock views
+    *warehouse_receiving.urlpatterns,
+    *warehouse_picking.urlpatterns,
+    *equipment.urlpatterns,  # the equipment workspace (web:equipment)
+    *equipment_devices.urlpatterns,
+    *environment.urlpatterns,  # the environment workspace (web:environment)
 ]
