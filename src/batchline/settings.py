@@ -166,6 +166,10 @@ STORAGES = {
 # `batchline serve` seals every audit chain this often (AT-08); `batchline audit seal` does it by hand.
 BATCHLINE_AUDIT_SEAL_MINUTES = int(os.environ.get("BATCHLINE_AUDIT_SEAL_MINUTES", "15"))
 
+# --- the plant's periodic work, which `batchline serve` runs (stock_alerts, equipment_holds by hand) --
+BATCHLINE_STOCK_ALERT_MINUTES = int(os.environ.get("BATCHLINE_STOCK_ALERT_MINUTES", "60"))
+BATCHLINE_EQUIPMENT_HOLD_MINUTES = int(os.environ.get("BATCHLINE_EQUIPMENT_HOLD_MINUTES", "5"))
+
 # --- official standard artefacts (OPC UA NodeSets, ...): read where they are, never copied in --------
 BATCHLINE_STANDARDS_DIR = Path(os.environ.get("BATCHLINE_STANDARDS_DIR", BASE_DIR.parents[2] / "shared" / "standards"))
 

@@ -1,4 +1,4 @@
-"""`batchline createuser` and the audit sealer of `batchline serve`."""
+"""`batchline createuser`, the background threads of `batchline serve` and `batchline simulate`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from batchline.compliance.models import AuditEntry, AuditSeal
-from batchline.demo.management.commands.serve import AuditSealer
+from batchline.demo.management.commands.serve import AuditSealer, Looping, Periodic, background
 from batchline.identity.models import User
 
 
@@ -62,3 +62,45 @@ def test_audit_sealer_seals_when_it_starts_and_stops_when_asked(committed_db: An
         sealer.join(timeout=30)
     assert not sealer.is_alive()
     assert AuditSeal.objects.count() == 1
+
+
+def test_serve_runs_each_periodic_job_once_and_leaves_out_what_another_host_does() -> None:
+    everything = [t.name for t in background(ingest=True, device_polling=True)]
+    assert everything == ["audit-sealer", "outbox-relay", "stock-alerts", "equipment-holds", "environment-ingest",
+                          "device-poller"]
+    assert [t.name for t in background(ingest=False, device_polling=False)] == everything[:4]
+
+
+def test_a_failing_periodic_job_is_logged_and_tried_again_at_the_next_interval(
+        caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[int] = []
+
+    def flaky() -> int:
+        calls.append(1)
+        raise RuntimeError("database away")
+
+    job = Periodic("flaky", 3600, flaky)
+    job.run_once()
+    job.run_once()
+    assert len(calls) == 2
+    assert caplog.text.count("flaky failed") == 2
+
+
+def test_a_looping_thread_stops_when_asked() -> None:
+    started = threading.Event()
+
+    def body(stop: threading.Event) -> None:
+        started.set()
+        stop.wait(60)
+
+    thread = Looping("loop", body)
+    thread.start()
+    assert started.wait(timeout=10)
+    thread.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_simulate_refuses_an_interval_that_is_not_positive() -> None:
+    with pytest.raises(CommandError, match="--interval must be positive"):
+        call_command("simulate", "rooms", "--interval", "0")
