@@ -23,7 +23,7 @@ help:
 	@echo "make serve   migrate the configured database and serve it (gunicorn) on $(HOST):$(PORT)"
 	@echo "make test    lint, types, layers, migrations and API schema checks, then the whole test suite"
 	@echo "make lint    ruff, mypy and the import-layer contract only"
-	@echo "make bench   run the benchmarks in bench/"
+	@echo "make bench   run every benchmark in bench/ (about 25 minutes; see bench/README.md)"
 	@echo "make matrix  copy the last run's traceability matrix to docs/requirements-traceability.md"
 	@echo "make clean   remove .venv and caches (var/, which holds the database and keys, is kept)"
 
@@ -86,8 +86,12 @@ check-pytest:
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: that is a failure"; fi; \
 	exit $$status
 
+# Every benchmark, one after the other (about 25 minutes); each script's --help shows a quicker look.
 bench: $(TESTKIT)
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/warehouse.py
+	$(BIN)/python bench/telemetry.py
 
 matrix:
 	@test -f var/traceability.md || { echo "no var/traceability.md yet: run make test first"; exit 1; }
