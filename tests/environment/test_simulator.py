@@ -17,7 +17,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from batchline.environment.ingestion import decode, ingest_batch
-from batchline.environment.limits import default_limits
+from batchline.environment.limits import Limits, default_limits
 from batchline.environment.models import Alarm, Reading
 from batchline.environment.mqtt_ingest import broker_address
 from batchline.environment.simulator import (
@@ -56,6 +56,16 @@ def test_an_excursion_goes_beyond_the_action_limit_and_then_returns(parameter: s
     after = [limits.level(model.next_value()) for _ in range(20)]
     assert during == ["action"] * 3
     assert after[-1] == "ok"
+
+
+def test_a_room_with_its_own_limits_is_simulated_within_them_and_its_excursions_leave_them() -> None:
+    cold_room = Limits(alert_low=Decimal("3"), alert_high=Decimal("7"), action_low=Decimal("2"),
+                       action_high=Decimal("8"))
+    model = SensorModel(SimulatedSensor("TT-W102", "temperature", cold_room), "CNC", random.Random(5))
+    assert {cold_room.level(model.next_value()) for _ in range(2000)} == {"ok"}
+    model.start_excursion(2)
+    assert [cold_room.level(model.next_value()) for _ in range(2)] == ["action", "action"]
+    assert cold_room.level(model.next_value()) == "ok"
 
 
 def test_the_typical_values_are_plant_like() -> None:

@@ -32,7 +32,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from batchline.environment.choices import UNITS, Parameter
-from batchline.environment.limits import default_limits
+from batchline.environment.limits import Limits, default_limits
 from batchline.environment.mqtt_ingest import DEFAULT_PREFIX, broker_address, setting
 
 log = logging.getLogger("batchline.environment.simulator")
@@ -54,6 +54,15 @@ _PERSISTENCE = 0.9  # how much of its deviation a wandering value keeps from one
 class SimulatedSensor:
     device_id: str
     parameter: str
+    # The room's own limits, where it has them (a cold room at 2-8 °C): the value then wanders around
+    # the middle of its alert band, and an excursion leaves these limits rather than the grade's.
+    limits: Limits | None = None
+
+    def set_point(self) -> Decimal | None:
+        limits = self.limits
+        if limits is None or limits.alert_low is None or limits.alert_high is None:
+            return None
+        return (limits.alert_low + limits.alert_high) / 2
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,19 @@ class SimulatorStats:
 def simulated_rooms() -> list[SimulatedRoom]:
     """The approved rooms with their registered, active sensors (needs the database)."""
     from batchline.environment.models import Sensor
+    from batchline.environment.selectors import limits_by_room
     from batchline.masterdata.choices import RecordStatus
 
+    sensors = list(Sensor.objects.filter(active=True, room__status=RecordStatus.APPROVED)
+                   .select_related("room").order_by("room__code", "device_id"))
+    in_force = limits_by_room({s.room_id: s.room.cleanroom_grade for s in sensors})
     rooms: dict[str, SimulatedRoom] = {}
-    for sensor in (Sensor.objects.filter(active=True, room__status=RecordStatus.APPROVED)
-                   .select_related("room").order_by("room__code", "device_id")):
+    for sensor in sensors:
         room = rooms.get(sensor.room.code) or SimulatedRoom(sensor.room.code, sensor.room.cleanroom_grade, ())
+        source = in_force.get((sensor.room_id, sensor.parameter))
+        own = source.limits if source is not None and source.source == "room" else None
         rooms[room.code] = SimulatedRoom(room.code, room.grade,
-                                         (*room.sensors, SimulatedSensor(sensor.device_id, sensor.parameter)))
+                                         (*room.sensors, SimulatedSensor(sensor.device_id, sensor.parameter, own)))
     return list(rooms.values())
 
 
@@ -114,6 +128,7 @@ class SensorModel:
             return self._format(float(target) * (1 + self.rng.uniform(0, 0.03)))
         if parameter in _STEADY:
             mean, spread = _STEADY[parameter]
+            mean = self.sensor.set_point() or mean
             if not self._started:
                 self.value, self._started = float(mean) + self.rng.gauss(0, spread), True
             deviation = self.value - float(mean)
@@ -125,7 +140,7 @@ class SensorModel:
 
     def start_excursion(self, intervals: int) -> None:
         """The value goes beyond the grade's action limit (or a plausible one) for `intervals` readings."""
-        limits = default_limits(self.grade, self.sensor.parameter)
+        limits = self.sensor.limits or default_limits(self.grade, self.sensor.parameter)
         parameter = self.sensor.parameter
         if parameter == Parameter.DIFFERENTIAL_PRESSURE:  # a door held open: the cascade collapses
             low = limits.action_low if limits.action_low is not None else Decimal("5")
@@ -140,7 +155,7 @@ class SensorModel:
         else:  # a particle burst
             target = (limits.action_high * Decimal("1.3")).to_integral_value() + 1
         self.episode = _Episode(target, intervals)
-        self.value = float(_STEADY.get(parameter, (Decimal(0), 0.0))[0])  # it recovers afterwards
+        self.value = float(self.sensor.set_point() or _STEADY.get(parameter, (Decimal(0), 0.0))[0])  # it recovers
 
     def _format(self, value: float) -> Decimal:
         places = _PLACES.get(self.sensor.parameter)
