@@ -22,6 +22,9 @@ from typing import Any
 from django.db import transaction
 
 from batchline.compliance.signatures import SignatureRequest
+from batchline.demo import environment as demo_environment
+from batchline.demo import equipment as demo_equipment
+from batchline.demo import warehouse as demo_warehouse
 from batchline.identity import services as identity
 from batchline.identity.models import User, UserKind
 from batchline.masterdata import codemaps, numbering
@@ -432,4 +435,7 @@ def load() -> LoadResult:
                 codemaps.save_mapping(actor=steward, system=ERP_SYSTEM, kind=kind, external_code=external,
                                       internal_code=internal)
                 result.created["code map"] += 1
+        demo_equipment.load(users={**users, "admin": admin}, created=result.created, password=DEMO_PASSWORD)
+        demo_environment.load(users={**users, "admin": admin}, created=result.created, password=DEMO_PASSWORD)
+        demo_warehouse.load(users={**users, "admin": admin}, created=result.created, password=DEMO_PASSWORD)
     return result

@@ -566,10 +566,14 @@ def run_balance_simulator(*, endpoint: str = DEFAULT_ENDPOINT, balances: list[di
     DeviceSimulator(endpoint=endpoint, balances=balances, presses=presses).serve(stop, ready)
 
 
-# A small plant for the demo: what `batchline simulate balances` serves by default.
+# The demo plant's devices (demo/equipment.py registers them with these codes and serial numbers):
+# what `batchline simulate balances` and `batchline demo` serve. The two dispensing balances of
+# room R101 cover 0.1 kg to 60 kg between them; the tablet press is in room R104.
 DEMO_BALANCES: list[dict[str, Any]] = [
-    {"code": "BAL-01", "unit": "g", "readability": "0.001", "max_load": "220", "weight": "0"},
-    {"code": "BAL-02", "unit": "kg", "readability": "0.01", "max_load": "60", "weight": "0"},
+    {"code": "BAL-R101-01", "unit": "kg", "readability": "0.001", "max_load": "60", "weight": "0",
+     "serial_number": "HW60-2409-0147"},
+    {"code": "BAL-R101-02", "unit": "kg", "readability": "0.0001", "max_load": "6", "weight": "0",
+     "serial_number": "HW6-2409-0233"},
 ]
-DEMO_PRESSES: list[dict[str, Any]] = [{"code": "TP-01", "auto": True, "rate_per_minute": 3000}]
+DEMO_PRESSES: list[dict[str, Any]] = [{"code": "TP-R104-01", "auto": True, "rate_per_minute": 3000}]
 
