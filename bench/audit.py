@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchkit import percentile, recreate_postgres_database, rotated, server_version, setup_django
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "var" / "bench"
 SQLITE_FILE = BENCH_DIR / "audit.sqlite3"
@@ -154,49 +156,6 @@ def run_worker(database: str, args: argparse.Namespace) -> dict[str, Any]:
     result["writes"] = [bench_writes(steward, lanes[:threads], writes, args.rounds, args.time_cap)
                         for threads in args.threads]
     return result
-
-
-def recreate_postgres_database(url: str) -> str | None:
-    """Drop and create the throwaway database; a reason to skip PostgreSQL, or None."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("batchline_bench"):
-        return f"refusing to drop {name!r}: the benchmark database's name must start with batchline_bench"
-    try:
-        with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                             password=parts.password, dbname="postgres", connect_timeout=3,
-                             autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        return f"cannot reach PostgreSQL at {parts.hostname}:{parts.port or 5432} ({str(exc).strip()})"
-    return None
-
-
-def setup_django(database_url: str) -> None:
-    # Settings are read from the environment once, at django.setup(): set everything first.
-    os.environ["BATCHLINE_DATABASE_URL"] = database_url
-    os.environ["BATCHLINE_VAR_DIR"] = str(BENCH_DIR)
-    os.environ["BATCHLINE_DEBUG"] = "0"  # DEBUG would keep every query in memory
-    os.environ["DJANGO_SETTINGS_MODULE"] = "batchline.settings"
-    import django
-
-    django.setup()
-
-
-def server_version() -> str:
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
 
 
 def make_steward() -> Any:
@@ -431,17 +390,6 @@ def run_phase(write: Callable[[Lane], None], lanes: list[Lane], per_thread: int,
     into.add(sum(len(own) for own in latencies), max(ends) - started)
     for own in latencies:
         into.latencies.extend(own)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def rotated(names: list[str], round_number: int) -> list[str]:
-    """A different order each round, so that drift on a shared machine spreads over all variants."""
-    shift = round_number % len(names)
-    return names[shift:] + names[:shift]
 
 
 def bench_writes(steward: Any, lanes: list[Lane], writes: int, rounds: int,

@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchkit import percentile, setup_django
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "var" / "bench"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/batchline_bench_outbox"
@@ -101,16 +103,6 @@ def recreate_database(url: str) -> None:
         name = parts.path.lstrip("/")
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["BATCHLINE_DATABASE_URL"] = database_url
-    os.environ["BATCHLINE_VAR_DIR"] = str(BENCH_DIR)
-    os.environ["BATCHLINE_DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "batchline.settings"
-    import django
-
-    django.setup()
 
 
 class Receiver:
@@ -319,11 +311,6 @@ def direct_webhook(count: int, url: str) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------------
 # Runs and report
 # --------------------------------------------------------------------------------------------------
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
 
 def throughput(transport: str, receiver: Receiver, args: argparse.Namespace) -> dict[str, Any]:
     use_destination(transport, receiver, args.amqp_url)

@@ -63,6 +63,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchkit import percentile, recreate_postgres_database, rotated, server_version, setup_django
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "var" / "bench"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/batchline_bench_warehouse"
@@ -178,45 +180,6 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
             result["runs"].append(bench(world, mode, threads, args.postings, args.rounds, args.time_cap))
     result["sizes"]["movements_after"] = count_rows("inventory_movement")
     return result
-
-
-def recreate_postgres_database(url: str) -> str | None:
-    """Drop and create the throwaway database; a reason to skip, or None."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("batchline_bench"):
-        return f"refusing to drop {name!r}: the benchmark database's name must start with batchline_bench"
-    try:
-        with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                             password=parts.password, dbname="postgres", connect_timeout=3,
-                             autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        return f"cannot reach PostgreSQL at {parts.hostname}:{parts.port or 5432} ({str(exc).strip()})"
-    return None
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["BATCHLINE_DATABASE_URL"] = database_url
-    os.environ["BATCHLINE_VAR_DIR"] = str(BENCH_DIR)
-    os.environ["BATCHLINE_DEBUG"] = "0"  # DEBUG would keep every query in memory
-    os.environ["DJANGO_SETTINGS_MODULE"] = "batchline.settings"
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
-def server_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
 
 
 def count_rows(table: str) -> int:
@@ -514,11 +477,6 @@ def ratio(subject: Measured, baseline: Measured) -> dict[str, float]:
     return {"median": statistics.median(ratios), "low": ratios[0], "high": ratios[-1]}
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 def run_phase(post: Callable[[Lane], None], lanes: list[Lane], per_thread: int, time_cap: float,
               into: Measured) -> None:
     """Each lane's thread makes `per_thread` postings (fewer once the time cap passes); wall time of all."""
@@ -561,11 +519,6 @@ def run_phase(post: Callable[[Lane], None], lanes: list[Lane], per_thread: int, 
     into.add(sum(len(own) for own in latencies), max(ends) - started)
     for own in latencies:
         into.latencies.extend(own)
-
-
-def rotated(names: list[str], round_number: int) -> list[str]:
-    shift = round_number % len(names)
-    return names[shift:] + names[:shift]
 
 
 def bench(world: World, mode: str, threads: int, postings: int, rounds: int, time_cap: float) -> dict[str, Any]:
