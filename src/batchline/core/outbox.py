@@ -99,7 +99,9 @@ def fan_out(limit: int = 100) -> int:
     order; the events become dispatched (also those nobody subscribes to). Returns the number of
     events dispatched."""
     with transaction.atomic():
-        events = list(_lockable(OutboxEvent.objects.filter(status=OutboxStatus.PENDING).order_by("id"))[:limit])
+        # Only what a delivery row copies: the payloads stay in the database until a relay sends them.
+        events = list(_lockable(OutboxEvent.objects.filter(status=OutboxStatus.PENDING).order_by("id")
+                                .only("id", "event_type", "record_type", "record_id"))[:limit])
         if not events:
             return 0
         destinations = list(Destination.objects.filter(active=True))
@@ -115,8 +117,11 @@ def fan_out(limit: int = 100) -> int:
         return len(events)
 
 
-CLAIM_WINDOW = 4  # candidates read per claim, as a multiple of the claim size
-CLAIM_WINDOWS = 25  # windows one claim reads at most before it returns what it has
+# A window is as large as the claim: every row read is locked (SKIP LOCKED), and a larger window would
+# lock deliverable rows that this relay then leaves, so that another relay skips them for nothing.
+# The only rows locked and left are held-back ones, which no relay may deliver yet anyway.
+CLAIM_WINDOW = 1  # candidates read per window, as a multiple of the claim size
+CLAIM_WINDOWS = 100  # windows one claim reads at most before it returns what it has
 
 
 def claim_due(limit: int, now: datetime, *, skip_destinations: Collection[int] = ()) -> list[Delivery]:
