@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from batchline.equipment import opcua, simulator
 from batchline.equipment.opcua import DeviceNodeUnknown, DeviceUnreachable, DeviceValueNotGood, InvalidNodeId
@@ -86,9 +87,10 @@ def test_overload_is_reported(sim: Any) -> None:
 
 @pytest.mark.req("EQ-04")
 def test_a_closed_port_is_reported_as_unreachable() -> None:
-    with pytest.raises(DeviceUnreachable) as refused:
+    with pytest.raises(DeviceUnreachable) as refused, translation.override("en"):
         opcua.read_balance(f"opc.tcp://127.0.0.1:{free_port()}/batchline/", BAL)
-    assert refused.value.code == "device_unreachable" and "refused" in refused.value.render()
+    with translation.override("en"):
+        assert refused.value.code == "device_unreachable" and "refused" in refused.value.render()
 
 
 def test_a_server_that_never_answers_is_reported_as_unreachable_within_the_timeout() -> None:

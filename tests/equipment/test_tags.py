@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from batchline.compliance.models import AuditEntry
 from batchline.core.errors import InvalidInput, PermissionDenied, ReasonRequired
@@ -190,7 +191,7 @@ def test_the_poller_reports_a_lost_device_and_goes_on_with_the_others(eq: Any, p
     sim.set_state("TP-01", "Execute", at=at(2, 0))
     poller = tags.DevicePoller(interval=0.01)
 
-    with caplog.at_level(logging.WARNING, logger="batchline.equipment.tags"):
+    with caplog.at_level(logging.WARNING, logger="batchline.equipment.tags"), translation.override("en"):
         health = poller.poll_once()
 
     assert health["TP-01"].ok and not health["TP-02"].ok

@@ -3,12 +3,13 @@ new labelled container, short picks, and refusals that say why and change nothin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from batchline.compliance.models import AuditEntry
 from batchline.core.errors import DomainError
@@ -16,6 +17,13 @@ from batchline.core.models import OutboxEvent
 from batchline.inventory import allocation, picking
 from batchline.inventory.models import Container, Movement, StockBalance
 from batchline.inventory.usability import today
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are compared in English here; the Chinese catalogue has its own test."""
+    with translation.override("en"):
+        yield
 
 
 def on_hand(container: Any, location: str) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,13 @@ from django.utils import translation
 
 from batchline.core.errors import DomainError
 from batchline.inventory import receiving
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are compared in English here; the Chinese catalogue has its own test."""
+    with translation.override("en"):
+        yield
 
 
 def test_receiving_locations_offer_receiving_before_quarantine(wh: Any) -> None:
