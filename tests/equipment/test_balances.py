@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from batchline.compliance.models import AuditEntry
 from batchline.core.errors import InvalidInput, PermissionDenied
@@ -213,7 +214,8 @@ def test_a_reading_in_another_unit_than_the_balance_is_registered_for_is_refused
 
     with pytest.raises(WeighingUnitMismatch) as refused:
         weigh(eq)
-    assert "'g'" in refused.value.render()
+    with translation.override("en"):
+        assert "'g'" in refused.value.render()
 
 
 @pytest.mark.req("EQ-04")
