@@ -37,6 +37,7 @@ from batchline.inventory.models import (
     PurchaseOrderStatus,
     StockBalance,
 )
+from batchline.inventory.retry import retrying
 from batchline.inventory.usability import today
 from batchline.masterdata import numbering, units
 from batchline.masterdata.choices import LocationType, RecordStatus, SupplierQualification
@@ -71,6 +72,7 @@ def over_receipt_tolerance() -> Decimal:
     return Decimal(str(getattr(settings, "BATCHLINE_OVER_RECEIPT_PERCENT", 10))) / 100
 
 
+@retrying
 def receive_goods(*, actor: Any, receipt: Receipt) -> Lot:
     """Receive one delivery of one PO line: a lot in quarantine with `containers` containers."""
     authorize(actor, "inventory.receive")
