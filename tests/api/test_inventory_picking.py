@@ -77,6 +77,7 @@ def test_a_token_caller_must_send_an_idempotency_key(wh: Any, mes: ApiClient) ->
     ({"material": "999999"}, 422, "unmapped_code", "material"),
     ({"unit": "LBS"}, 422, "unknown_unit", "unit"),
     ({"quantity": "-1"}, 422, "not_positive", "quantity"),
+    ({"quantity": "1e30"}, 422, "precision", "quantity"),
     ({"quantity": 12.5}, 422, "invalid_input", None),
     ({"need_by": "2020-01-01"}, 422, "need_by_past", "need_by"),
     ({"to_location": "A-01"}, 409, "location_not_usable", "to_location"),

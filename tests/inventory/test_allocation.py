@@ -156,6 +156,7 @@ def test_released_stock_still_at_receiving_is_allocated(wh: Any, stock: Callable
     ({"quantity": "0"}, "quantity", "not_positive"),
     ({"quantity": "abc"}, "quantity", "not_decimal"),
     ({"quantity": "0.0000001"}, "quantity", "precision"),
+    ({"quantity": "1e30"}, "quantity", "precision"),
     ({"unit": "L"}, "unit", "unknown_unit"),
     ({"material": "NOPE"}, "material", "not_found"),
     ({"need_by": "yesterday"}, "need_by", "invalid_input"),
@@ -173,6 +174,22 @@ def test_a_bad_request_is_refused_with_the_field_and_writes_nothing(wh: Any, sto
         request_for(arguments.pop("material"), arguments.pop("quantity"), **arguments)
     assert (refused.value.field, refused.value.code) == (field, code)
     assert not MaterialRequest.objects.exists() and not PickTask.objects.exists() and reserved(lot) == 0
+
+
+def test_allocating_again_a_request_cancelled_meanwhile_reserves_nothing(
+        wh: Any, stock: Callable[..., Any], request_for: Callable[..., Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # allocate() reads the request before it locks it: a cancel that commits in between must be seen.
+    stock(containers=1, each="5")
+    request = request_for("API-01", "10")
+    read_before_the_cancel = MaterialRequest.objects.get(pk=request.pk)
+    allocation.cancel_request(actor=wh.clerk, request_id=request.pk, reason="order cancelled")
+    lot = stock(containers=1, each="25")
+    monkeypatch.setattr(allocation, "_open_request", lambda request_id: read_before_the_cancel)
+    with pytest.raises(DomainError) as refused:
+        allocation.allocate(actor=wh.clerk, request_id=request.pk)
+    assert refused.value.code == "request_closed"
+    assert not PickTask.objects.filter(request=request, status="open").exists() and reserved(lot) == 0
 
 
 def test_a_need_by_date_in_the_past_is_refused(wh: Any, request_for: Callable[..., Any]) -> None:

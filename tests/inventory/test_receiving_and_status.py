@@ -61,6 +61,20 @@ def test_a_bad_receipt_is_refused_with_the_field_and_writes_nothing(wh: Any, rec
     assert not Lot.objects.exists() and not Movement.objects.exists() and not StockBalance.objects.exists()
 
 
+@pytest.mark.parametrize(("each", "unit", "last", "field", "code"), [
+    ("1.0000001", "kg", None, "quantity_per_container", "too_precise"),
+    ("0.0000001", "g", None, "quantity_per_container", "too_precise"),
+    ("10", "kg", "2.1234567", "last_container_quantity", "too_precise"),
+    ("1e30", "kg", None, "quantity_per_container", "too_large"),
+])
+def test_a_receipt_the_ledger_cannot_keep_exactly_is_refused_not_rounded(
+        wh: Any, receive: Any, each: str, unit: str, last: str | None, field: str, code: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        receive("EXC-01", containers=2, each=each, unit=unit, last=last)
+    assert (refused.value.field, refused.value.code) == (field, code)
+    assert not Lot.objects.exists() and not Movement.objects.exists() and not StockBalance.objects.exists()
+
+
 def test_expired_material_is_not_received(wh: Any, receive: Any) -> None:
     with pytest.raises(DomainError) as refused:
         receive("API-01", manufactured_on=today() - timedelta(days=800))

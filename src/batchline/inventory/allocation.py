@@ -118,6 +118,9 @@ def allocate(*, actor: Any, request_id: int) -> MaterialRequest:
         return request
     lot_ids = share_lots(_candidate_lots(request.material_id, request.lot_id, request.need_by))
     locked = lock_requests([request.pk])[0]
+    # Checked again under the lock: a cancel that committed meanwhile must not get new reservations.
+    ensure(locked.status not in CLOSED_STATUSES, RequestClosed(
+        request=request_label(locked), status=RequestStatus(locked.status).label, field="request"))
     plan = _reserve_locked(lot_ids, request.material_id, request.quantity - locked.allocated_quantity)
     if not plan:
         return locked
@@ -315,7 +318,8 @@ def base_quantity(value: Any, unit: str, material: Material, *, field: str = "qu
     unit = (unit or "").strip()
     base = amount if unit == material.base_unit.code else units.convert(
         Quantity(amount, unit), material.base_unit.code, material=material).amount
-    ensure(base == base.quantize(QUANTUM) and base < Decimal("1e12"), InvalidInput(
+    # The bound first: quantize() of a value beyond the decimal context's precision raises InvalidOperation.
+    ensure(base < Decimal("1e12") and base == base.quantize(QUANTUM), InvalidInput(
         _("{quantity} {unit} cannot be kept exactly: at most 6 decimal places in {base_unit}, below 10^12."),
         field=field, code="precision", quantity=value, unit=unit, base_unit=material.base_unit.code))
     return base.quantize(QUANTUM)

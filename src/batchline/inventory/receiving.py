@@ -37,6 +37,7 @@ from batchline.inventory.models import (
     PurchaseOrderStatus,
     StockBalance,
 )
+from batchline.inventory.movements import DECIMAL_PLACES, MAX_QUANTITY
 from batchline.inventory.retry import retrying
 from batchline.inventory.usability import today
 from batchline.masterdata import numbering, units
@@ -168,7 +169,13 @@ def _container_quantities(receipt: Receipt, material: Any) -> list[Decimal]:
 def _base_quantity(value: Any, unit_code: str, material: Any, field: str) -> Decimal:
     amount = to_decimal(value, field=field)
     ensure(amount > 0, InvalidInput(_("The quantity must be greater than zero."), field=field, code="not_positive"))
-    return units.convert(Quantity(amount, unit_code), material.base_unit.code, material=material).amount
+    base = units.convert(Quantity(amount, unit_code), material.base_unit.code, material=material).amount
+    # The ledger keeps 6 decimals below 10^12: refuse what it would otherwise round or overflow.
+    ensure(base < MAX_QUANTITY, InvalidInput(_("The quantity is too large."), field=field, code="too_large"))
+    ensure(base == base.quantize(Decimal(1).scaleb(-DECIMAL_PLACES)), InvalidInput(
+        _("The quantity has more than {places} decimal places in {unit}."), field=field, code="too_precise",
+        places=DECIMAL_PLACES, unit=material.base_unit.code))
+    return base
 
 
 def _check_against_order(line: PurchaseOrderLine, total: Decimal, material: Any) -> None:
