@@ -81,6 +81,18 @@ def test_an_unreachable_balance_is_a_502(eq: Any, balance: Any, session_for: Any
 
 
 @pytest.mark.req("EQ-04")
+def test_a_malformed_endpoint_in_the_register_is_a_502_not_a_500(eq: Any, balance: Any, session_for: Any) -> None:
+    from batchline.equipment.register import change_equipment
+
+    change_equipment(actor=eq.manager, equipment_id=balance.pk, data={"opcua_endpoint": "opc.tcp://"},
+                     reason="Typo")
+
+    response = session_for(eq.operator).get("/equipment/BAL-01/balance/reading")
+
+    assert response.status_code == 502 and response.json()["code"] == "device_unreachable"
+
+
+@pytest.mark.req("EQ-04")
 def test_the_daily_check_is_recorded_once_per_idempotency_key(eq: Any, balance: Any, sim: Any,
                                                              session_for: Any) -> None:
     api = session_for(eq.operator)

@@ -93,6 +93,16 @@ def test_a_closed_port_is_reported_as_unreachable() -> None:
         assert refused.value.code == "device_unreachable" and "refused" in refused.value.render()
 
 
+@pytest.mark.req("EQ-04")
+@pytest.mark.parametrize("endpoint", ["garbage", "opc.tcp://", "opc.tcp://127.0.0.1:notaport/", "opc.tcp://[::1"])
+def test_an_endpoint_that_is_not_a_url_is_reported_as_unreachable_not_as_a_crash(endpoint: str) -> None:
+    with pytest.raises(DeviceUnreachable) as refused:
+        opcua.read_balance(endpoint, BAL, timeout=1)
+    assert refused.value.code == "device_unreachable" and refused.value.params["endpoint"] == endpoint
+    with pytest.raises(DeviceUnreachable):
+        opcua.read_tags(endpoint, ["i=2259"], timeout=1)
+
+
 def test_a_server_that_never_answers_is_reported_as_unreachable_within_the_timeout() -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

@@ -119,3 +119,27 @@ def test_a_failed_qualification_keeps_quarantined_equipment_quarantined(eq: Any,
     status.take_out_of_use(actor=eq.qa, equipment_id=equipment.pk, status=S.QUARANTINED, reason="DV-3")
     qualify(equipment, stage="RQ", result="fail")
     assert fresh(equipment).status == S.QUARANTINED
+
+
+@pytest.mark.req("EQ-02", "EQ-03")
+def test_a_failed_record_during_a_cleaning_interrupts_the_cleaning(eq: Any, usable: Any, qualify: Any) -> None:
+    from batchline.equipment import cleaning
+    from batchline.equipment.choices import CleaningState
+    from batchline.equipment.errors import WrongCleaningState
+
+    equipment = usable()
+    before = cleaning.start_cleaning(actor=eq.operator, equipment_id=equipment.pk, clean_type="major")
+    cleaning.finish_cleaning(actor=eq.operator, equipment_id=equipment.pk, cleaning_id=before.pk)
+    qualify(equipment, stage="RQ", result="fail")  # the cleaning is awaiting verification: out of service
+    before.refresh_from_db()
+    assert fresh(equipment).status == S.OUT_OF_SERVICE and before.state == CleaningState.REJECTED
+    assert LogbookEntry.objects.filter(equipment=equipment, details__action="interrupt_cleaning").exists()
+
+    status.release_equipment(actor=eq.qa, equipment_id=equipment.pk, reason="Repaired: WO-18",
+                             signature=sig(eq.qa, "release"))
+    cleaning.start_cleaning(actor=eq.operator, equipment_id=equipment.pk, clean_type="major")
+    # The cleaning from before the failure cannot stand in for the one after the release.
+    with pytest.raises(WrongCleaningState):
+        cleaning.verify_cleaning(actor=eq.verifier, equipment_id=equipment.pk, cleaning_id=before.pk,
+                                 signature=sig(eq.verifier, "verify"))
+    assert fresh(equipment).major_clean_required

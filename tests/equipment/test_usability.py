@@ -77,6 +77,27 @@ def test_a_failed_latest_qualification_is_refused_even_with_an_older_valid_one(u
 
 
 @pytest.mark.req("EQ-02")
+def test_a_failed_pq_is_not_overridden_by_a_later_passed_iq_or_oq(eq: Any, usable: Any, qualify: Any,
+                                                                    clean: Any) -> None:
+    from batchline.equipment import selectors
+    from batchline.equipment.usability import qualified_until
+    from conftest import sig
+
+    equipment = usable()  # passed PQ, valid 365 days
+    qualify(equipment, stage="PQ", result="fail")  # out of service
+    status.release_equipment(actor=eq.qa, equipment_id=equipment.pk, reason="Repaired: WO-17",
+                             signature=sig(eq.qa, "release"))
+    clean(equipment)
+    qualify(equipment, stage="OQ", valid_days=0)  # the repair's OQ passes; the PQ has not been repeated
+    assert "qualification_failed" in codes(equipment)
+    assert qualified_until(fresh(equipment)) is None
+    due = [(d.what, d.due, d.overdue) for d in selectors.due_dates(items=[fresh(equipment)])]
+    assert ("qualification", None, True) in due
+    qualify(equipment, stage="PQ")
+    assert codes(equipment) == []
+
+
+@pytest.mark.req("EQ-02")
 def test_a_balance_past_its_calibration_is_refused_for_weighing(eq: Any, usable: Any, at: Any) -> None:
     balance = usable(BALANCE)  # calibration due in 180 days; no clean-hold on this balance
     assert codes(balance, Use.WEIGHING) == []

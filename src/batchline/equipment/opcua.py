@@ -213,11 +213,16 @@ def _describe(error: BaseException) -> str:
 @asynccontextmanager
 async def _session(endpoint: str, timeout: float) -> AsyncIterator[Client]:
     """A connected session (anonymous, security None) that is always closed again."""
-    client = Client(endpoint, timeout=timeout)
-    client.session_timeout = 60_000  # ms; the session lives for one read
-    client.name = client.description = "Batchline"
-    client.application_uri = "urn:batchline:client"
-    await client.connect()
+    try:
+        client = Client(endpoint, timeout=timeout)
+        client.session_timeout = 60_000  # ms; the session lives for one read
+        client.name = client.description = "Batchline"
+        client.application_uri = "urn:batchline:client"
+        await client.connect()
+    except ValueError as error:
+        # The register takes the endpoint as free text; one asyncua cannot parse into host and port
+        # ("garbage", "opc.tcp://", a bad port) raises ValueError, which must not become a 500.
+        raise DeviceUnreachable(endpoint=endpoint, detail=_describe(error)) from None
     try:
         yield client
     finally:

@@ -13,12 +13,12 @@ from batchline.equipment.choices import CleaningState, EquipmentStatus
 from batchline.equipment.models import Calibration, CleaningRecord, Equipment, LogbookEntry, Qualification
 from batchline.equipment.usability import (
     PASSED,
-    QUALIFYING_STAGES,
     Use,
     calibrated_until,
     calibration_required,
     clean_hold_expires_at,
     dirty_hold_expires_at,
+    latest_qualifying,
     qualified_until,
     reasons,
     today,
@@ -74,7 +74,8 @@ def due_dates(*, within_days: int = DUE_SOON_DAYS, at: datetime | None = None,
     out: list[Due] = []
     for item in items if items is not None else equipment():
         qualified = qualified_until(item)
-        has_qualification = any(r.stage in QUALIFYING_STAGES and r.result in PASSED for r in item.qualifications.all())
+        latest = latest_qualifying(item)
+        has_qualification = latest is not None and latest.result in PASSED
         if not has_qualification:
             out.append(Due(item, "qualification", None, True))
         elif qualified is not None and qualified <= horizon:

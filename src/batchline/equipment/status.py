@@ -11,8 +11,9 @@ Coming back through release, equipment is dirty and needs a major clean (equipme
 maintenance may have opened product-contact parts. Nothing leaves quarantine except QA's signed release.
 
 `change_status()` is the one place a status changes: it checks the step against TRANSITIONS, keeps the
-use fields (order, product, dirty-since) consistent, writes the logbook entry, the audit entry and the
-`equipment.equipment.status_changed` event.
+use fields (order, product, dirty-since) consistent, closes an open cleaning record when the equipment
+leaves cleaning for maintenance, out of service or quarantine, writes the logbook entry, the audit entry
+and the `equipment.equipment.status_changed` event.
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ def change_status(actor: Any, equipment: Equipment, target: str, *, action: str,
     step = transition(before, target, action)
     ensure(step is not None, StatusTransitionNotAllowed(field="status", equipment=equipment.code,
                                                         before=before.label, after=EquipmentStatus(target).label))
+    if before == S.CLEANING and target in BLOCKED:
+        # Taken out of use or a failed record mid-cleaning: the open cleaning record is closed here, or it
+        # could later be verified in place of the major clean the release asks for.
+        _interrupt_cleanings(actor, equipment, reason)
     now = clock.now()
     fields = ["status", "status_changed_at"]
     changes = {**(changes or {}), "status": [before.value, target]}
@@ -195,8 +200,6 @@ def take_out_of_use(*, actor: Any, equipment_id: int, status: str, reason: str) 
     reason = require_reason(reason)
     with transaction.atomic():
         equipment = logbook.lock(equipment_id)
-        if equipment.status == S.CLEANING and transition(S.CLEANING, status, "take_out_of_use") is not None:
-            _interrupt_cleanings(actor, equipment, reason)
         return change_status(actor, equipment, status, action="take_out_of_use", reason=reason,
                              details={"status": status, "reason": reason},
                              log_kind=LogKind.MAINTENANCE if status == S.MAINTENANCE else LogKind.STATUS)

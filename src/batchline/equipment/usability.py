@@ -1,14 +1,17 @@
 """Whether a piece of equipment may be used, now, for a given use: THE one check of EQ-02 (DESIGN.md §3.5).
 
-Every use asks `assert_usable()`: starting production (equipment.status.start_use), weighing (the
-weighing code checks the balance's daily check itself, after this), cleaning. Screens and the API ask
-`usability()` / `reasons()` for the same answer as a list. The rules, each one reason:
+Every use asks `assert_usable()`: starting production (equipment.status.start_use), weighing and the
+daily check (equipment.balances, which checks the balance's daily check itself, after this). Starting
+a cleaning does not: the status machine and the major-clean rules (equipment.cleaning) gate it, and
+Use.CLEANING only answers screens and the API. Screens and the API ask `usability()` / `reasons()`
+for the same answer as a list. The rules, each one reason:
 
 1. active: retired equipment is never used;
 2. status: production starts only on clean equipment, continues only on equipment in use (for the
    same product); weighing needs a clean or in-use balance; cleaning starts from dirty or clean;
-3. qualification (all kinds): a passed performance qualification (PQ) or requalification (RQ), the
-   latest qualification record of any stage not failed, and its requalification date still ahead;
+3. qualification (all kinds): the latest performance qualification (PQ) or requalification (RQ)
+   passed (an older passed one does not outweigh a newer failed one), the latest qualification
+   record of any stage not failed, and the requalification date still ahead;
 4. calibration (the kinds in CALIBRATED_KINDS, and any equipment that has ever been calibrated): the
    latest calibration passed and its next due date still ahead;
 5. clean-hold: clean equipment stays clean for `clean_hold_hours` after the cleaning finished;
@@ -90,12 +93,16 @@ def _calibrations(equipment: Equipment) -> list[Calibration]:
     return list(equipment.calibrations.all())
 
 
+def latest_qualifying(equipment: Equipment) -> Qualification | None:
+    """The latest PQ or RQ record, passed or not (IQ and OQ do not qualify for use)."""
+    return next((r for r in _qualifications(equipment) if r.stage in QUALIFYING_STAGES), None)
+
+
 def qualified_until(equipment: Equipment) -> date | None:
-    """The requalification due date of the latest passed PQ or RQ (None: never qualified for use)."""
-    for record in _qualifications(equipment):
-        if record.stage in QUALIFYING_STAGES and record.result in PASSED:
-            return record.valid_until
-    return None
+    """The requalification due date of the latest PQ or RQ when it passed (None: never qualified for
+    use, or the latest PQ/RQ failed)."""
+    latest = latest_qualifying(equipment)
+    return latest.valid_until if latest is not None and latest.result in PASSED else None
 
 
 def calibrated_until(equipment: Equipment) -> date | None:
@@ -127,9 +134,14 @@ def qualification_reasons(equipment: Equipment, on: date) -> list[Reason]:
         latest = records[0]
         return [Reason("qualification_failed", _("the {stage} of {performed_on} failed"),
                        {"stage": QualificationStage(latest.stage).label, "performed_on": latest.performed_on})]
-    due = qualified_until(equipment)
-    if not any(r.stage in QUALIFYING_STAGES and r.result in PASSED for r in records):
+    qualifying = latest_qualifying(equipment)
+    if qualifying is None:
         return [Reason("not_qualified", _("it has no passed performance qualification (PQ) or requalification"))]
+    if qualifying.result not in PASSED:
+        # A passed IQ/OQ after a failed PQ (a repair) does not bring back the PQ from before the failure.
+        return [Reason("qualification_failed", _("the {stage} of {performed_on} failed"),
+                       {"stage": QualificationStage(qualifying.stage).label, "performed_on": qualifying.performed_on})]
+    due = qualifying.valid_until
     if due is not None and on >= due:
         return [Reason("requalification_due", _("its requalification was due on {due}"), {"due": due})]
     return []
