@@ -90,6 +90,15 @@ def test_a_malformed_reading_is_refused_with_422_and_nothing_is_stored(plant: Pl
     assert not Reading.objects.exists()
 
 
+@pytest.mark.req("AC-06")
+def test_a_timestamp_before_the_first_utc_instant_is_rejected_not_a_500(plant: Plant, gateway_api: ApiClient) -> None:
+    body = {"readings": [_item(plant, ts="0001-01-01T00:10:00+01:00"), _item(plant)]}
+    response = gateway_api.post("/environment/readings", body, key="k1")
+    assert response.status_code == 200
+    assert [r["reason"] for r in response.json()["results"]] == ["invalid_timestamp", ""]
+    assert Reading.objects.count() == 1
+
+
 def test_an_empty_or_oversized_batch_is_refused(plant: Plant, gateway_api: ApiClient) -> None:
     assert gateway_api.post("/environment/readings", {"readings": []}, key="k1").status_code == 422
     many = {"readings": [_item(plant) for _ in range(1001)]}

@@ -125,6 +125,47 @@ def test_a_malformed_reading_is_refused_with_its_reason(plant: Plant, change: di
     assert RejectedReading.objects.get().reason == reason
 
 
+@pytest.mark.req("AC-06")
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"unit": ["°C"]}, "unit_mismatch"),  # not a string: was a TypeError (unhashable) that failed the batch
+    ({"unit": {"symbol": "°C"}}, "unit_mismatch"),
+    ({"ts": "0001-01-01T00:10:00+01:00"}, "invalid_timestamp"),  # before datetime.min in UTC: was an OverflowError
+    ({"value": "999999999999.99999"}, "invalid_value"),  # rounds to 13 integer digits: was a database error
+    ({"value": "1e999999999999999999"}, "invalid_value"),  # abs() raised decimal.Overflow
+    ({"value": [0, [2, 5], -1]}, "invalid_value"),  # Decimal() reads a list as a tuple: was stored as 2.5
+])
+def test_a_reading_that_once_broke_its_batch_is_refused_and_the_rest_is_stored(
+        plant: Plant, change: dict[str, Any], reason: str) -> None:
+    """A message that raised instead of being refused failed its whole batch, and the MQTT ingestion
+    retries a failed batch before anything else: one such message stopped all readings of the plant."""
+    good = plant.reading("HT-RB1", "50")
+    item = plant.reading("TT-RB1", "21")
+    odd = decode(item.topic, json.dumps({**(item.data or {}), **change}).encode())
+    result = ingest_batch([odd, good])
+    assert [o.outcome for o in result.outcomes] == ["rejected", "stored"]
+    assert result.outcomes[0].reason == reason
+    assert list(Reading.objects.values_list("sensor__device_id", flat=True)) == ["HT-RB1"]
+    assert RejectedReading.objects.get().reason == reason
+
+
+def test_a_json_number_beyond_any_decimal_range_is_refused(plant: Plant) -> None:
+    payload = b'{"sensor": "TT-RB1", "value": 1e999999999999999999, "ts": "2026-01-05T08:00:00Z"}'
+    result = ingest_reading(decode("batchline/env/RB1/TT-RB1", payload))
+    assert result.outcomes[0].reason == "invalid_value"
+
+
+@pytest.mark.req("AC-06")
+def test_a_refused_message_with_nul_characters_is_recorded(plant: Plant) -> None:
+    """PostgreSQL refuses NUL in text: the refusal (and with it the batch) could not be written."""
+    result = ingest_batch([decode("batchline/env/RB1/TT-RB1", b"\x00\x01 garbage"),
+                           Incoming({"sensor": "TT\x00X", "value": "1", "ts": "2026-01-05T08:00:00Z"}, "", ""),
+                           plant.reading("TT-RB1", "21")])
+    assert [o.outcome for o in result.outcomes] == ["rejected", "rejected", "stored"]
+    refusals = {r.reason: r for r in RejectedReading.objects.all()}
+    assert refusals["malformed"].payload == "\ufffd\x01 garbage"
+    assert refusals["unknown_sensor"].device_id == "TT\ufffdX"
+
+
 def test_a_payload_that_is_not_json_is_refused_as_malformed(plant: Plant) -> None:
     result = ingest_reading(decode("batchline/env/RB1/TT-RB1", b"\xff21.3"))
     assert result.outcomes[0].reason == "malformed"

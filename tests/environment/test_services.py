@@ -65,6 +65,19 @@ def test_an_acknowledged_alert_that_reaches_action_level_needs_a_new_acknowledge
     assert alarm.signature is not None and not signature_applies(alarm.signature, alarm)  # signed for alert
 
 
+def test_acknowledging_an_escalated_alarm_again_audits_the_first_acknowledgement_as_the_old_value(
+        plant: Plant) -> None:
+    alarm = _alarm(plant)
+    first = services.acknowledge_alarm(actor=plant.lead, alarm_id=alarm.pk, signature=signature(plant.lead))
+    ingest_reading(plant.reading("TT-RB1", "27"))  # action level: open again
+    services.acknowledge_alarm(actor=plant.qa, alarm_id=alarm.pk, signature=signature(plant.qa))
+    entry = AuditEntry.objects.filter(record_type="environment.alarm", action="acknowledge").latest("id")
+    changes = {name: (old, new) for name, old, new in entry.change_items}
+    assert changes["acknowledged_by"] == ("lead", "qa")
+    assert changes["acknowledged_at"][0] is not None and changes["acknowledged_at"][0] != changes["acknowledged_at"][1]
+    assert first.acknowledged_at is not None
+
+
 def test_an_alarm_cannot_be_acknowledged_twice(plant: Plant) -> None:
     alarm = _alarm(plant)
     services.acknowledge_alarm(actor=plant.lead, alarm_id=alarm.pk, signature=signature(plant.lead))

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from django.db import connection, transaction
@@ -204,7 +204,7 @@ def _sensors(items: Iterable[Incoming]) -> dict[str, _Sensor]:
     ids = set()
     for item in items:
         device = _device_id(item)
-        if device:
+        if device and "\x00" not in device:  # PostgreSQL cannot even compare it; no sensor has one
             ids.add(device)
     rows = Sensor.objects.filter(device_id__in=ids).values_list(*_SENSOR_FIELDS)
     return {row[1]: _Sensor(*row) for row in rows}
@@ -246,7 +246,7 @@ def _check(index: int, item: Incoming, sensors: dict[str, _Sensor], now: datetim
     if parameter is not None and parameter != sensor.parameter:
         raise _Refused(Rejection.PARAMETER_MISMATCH, f"{parameter} ≠ {sensor.parameter}")
     unit = data.get("unit")
-    if unit is not None and unit not in UNIT_ALIASES[sensor.parameter]:
+    if unit is not None and (not isinstance(unit, str) or unit not in UNIT_ALIASES[sensor.parameter]):
         raise _Refused(Rejection.UNIT_MISMATCH, f"{unit} ≠ {sensor.unit}")
     quality, note = _quality(data.get("quality"))
     value = _value(data.get("value"), sensor.parameter, quality)
@@ -271,16 +271,20 @@ def _quality(raw: Any) -> tuple[str, str]:
 def _value(raw: Any, parameter: str, quality: str) -> Decimal | None:
     if raw is None and quality == Quality.BAD:
         return None  # a bad reading may come without a value
-    if isinstance(raw, bool | float) or raw is None:
+    # a string, an integer or a JSON number (decode() reads those as Decimal); never a float, a boolean,
+    # or a list (which Decimal() would take as a sign-digits-exponent tuple)
+    if not isinstance(raw, str | int | Decimal) or isinstance(raw, bool):
         raise _Refused(Rejection.INVALID_VALUE, "value must be a decimal number")
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip() if isinstance(raw, str) else raw)
-    except (InvalidOperation, ValueError, TypeError):
+        value = raw if isinstance(raw, Decimal) else Decimal(raw.strip() if isinstance(raw, str) else raw)
+    except (DecimalException, ValueError, TypeError):
         raise _Refused(Rejection.INVALID_VALUE, f"{str(raw)[:40]} is not a decimal number") from None
-    if not value.is_finite() or abs(value) >= _LARGEST:
+    if not value.is_finite() or value.copy_abs() >= _LARGEST:  # copy_abs: abs() raises Overflow at 1e99999999999
         raise _Refused(Rejection.INVALID_VALUE, f"{str(raw)[:40]} is out of range")
     if value.as_tuple().exponent < -VALUE_PLACES:  # type: ignore[operator]
         value = value.quantize(_QUANTUM)  # more places than a reading keeps (docs/environment.md)
+        if value.copy_abs() >= _LARGEST:  # 999999999999.99999 rounds up to more digits than the column holds
+            raise _Refused(Rejection.INVALID_VALUE, f"{str(raw)[:40]} is out of range")
     if parameter in COUNT_PARAMETERS and (value < 0 or value != value.to_integral_value()):
         raise _Refused(Rejection.INVALID_VALUE, f"{value} is not a count")
     return value
@@ -294,14 +298,20 @@ def _timestamp(raw: Any, now: datetime) -> datetime:
             raise _Refused(Rejection.INVALID_TIMESTAMP, f"{raw[:40]} is not ISO 8601") from None
         if ts.tzinfo is None:
             raise _Refused(Rejection.INVALID_TIMESTAMP, f"{raw[:40]} has no time zone")
-        ts = ts.astimezone(UTC)
+        try:
+            ts = ts.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
+            raise _Refused(Rejection.INVALID_TIMESTAMP, f"{raw[:40]} is out of range") from None
     elif isinstance(raw, int) and not isinstance(raw, bool):  # milliseconds since the epoch (Sparkplug style)
         try:
             ts = datetime.fromtimestamp(raw / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise _Refused(Rejection.INVALID_TIMESTAMP, f"{raw} is out of range") from None
-    elif isinstance(raw, datetime) and raw.tzinfo is not None:
-        ts = raw.astimezone(UTC)
+    elif isinstance(raw, datetime) and raw.tzinfo is not None:  # the API's parsed AwareDatetime
+        try:
+            ts = raw.astimezone(UTC)
+        except OverflowError:
+            raise _Refused(Rejection.INVALID_TIMESTAMP, f"{raw.isoformat()[:40]} is out of range") from None
     else:
         raise _Refused(Rejection.INVALID_TIMESTAMP, "no timestamp")
     if ts > now + FUTURE_TOLERANCE:
@@ -318,9 +328,15 @@ def _refusal(item: Incoming, refused: _Refused, now: datetime, channel: str, sen
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     if not text and item.data is not None:
         text = json.dumps(item.data, default=str, ensure_ascii=False)
-    return RejectedReading(received_at=now, channel=channel, topic=item.topic[:200], sender=sender[:64],
-                           device_id=_device_id(item)[:64], reason=refused.reason, detail=refused.detail[:300],
-                           payload=text[:PAYLOAD_KEPT])
+    return RejectedReading(received_at=now, channel=channel, topic=_text(item.topic, 200), sender=_text(sender, 64),
+                           device_id=_text(_device_id(item), 64), reason=refused.reason,
+                           detail=_text(refused.detail, 300), payload=_text(text, PAYLOAD_KEPT))
+
+
+def _text(value: str, length: int) -> str:
+    """A refused message's text as a column can hold it: PostgreSQL refuses NUL characters in text, and a
+    refusal that cannot be written would fail the whole batch (and the MQTT ingestion retries it forever)."""
+    return value.replace("\x00", "\ufffd")[:length]
 
 
 # --- storing ------------------------------------------------------------------------------------------

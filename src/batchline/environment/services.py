@@ -231,7 +231,10 @@ def acknowledge_alarm(*, actor: Any, alarm_id: int, signature: SignatureRequest,
         assert alarm is not None
         ensure(alarm.state == AlarmState.OPEN,
                AlarmNotOpen(alarm=str(alarm), state=AlarmState(alarm.state).label))
+        # an alarm escalated after an acknowledgement is acknowledged again: the audit shows the first one
         before = alarm.state
+        before_by, before_at = (alarm.acknowledged_by.username if alarm.acknowledged_by else None,
+                                alarm.acknowledged_at)
         now = clock.now()
         alarm.state = AlarmState.CLOSED if alarm.cleared_at is not None else AlarmState.ACKNOWLEDGED
         alarm.acknowledged_at, alarm.acknowledged_by = now, actor
@@ -242,8 +245,8 @@ def acknowledge_alarm(*, actor: Any, alarm_id: int, signature: SignatureRequest,
                       record_type=ALARM_RECORD_TYPE)
         alarm.signature = signed
         alarm.save()
-        changes = {"state": [before, alarm.state], "acknowledged_by": [None, actor.username],
-                   "acknowledged_at": [None, now]}
+        changes = {"state": [before, alarm.state], "acknowledged_by": [before_by, actor.username],
+                   "acknowledged_at": [before_at, now]}
         record_change(actor, alarm, action="acknowledge", changes=changes, reason=alarm.acknowledgement_comment,
                       signature=signed, event=ACKNOWLEDGED, payload=alarm_payload(alarm),
                       record_type=ALARM_RECORD_TYPE)
