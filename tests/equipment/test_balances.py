@@ -4,6 +4,7 @@ its own reason. The daily check is a recorded procedure: BalanceCheck, logbook, 
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -145,6 +146,16 @@ def test_another_device_behind_the_registered_endpoint_is_refused(eq: Any, check
     with pytest.raises(DeviceIdentityMismatch) as refused:
         weigh(eq)
     assert "SN-BAL-01" in refused.value.render()
+
+
+@pytest.mark.req("AC-06")
+def test_a_device_that_reports_no_serial_number_is_refused_when_one_is_registered(checked: Any, sim: Any) -> None:
+    sim.set_weight("BAL-01", "5.000")
+    reading = opcua.read_balance(sim.endpoint, balance_node_id("BAL-01"), readability=Decimal("0.001"))
+    assert balances.accept(checked, reading) == reading  # it reports the registered SN-BAL-01
+
+    with pytest.raises(DeviceIdentityMismatch):
+        balances.accept(checked, dataclasses.replace(reading, serial_number=""))
 
 
 @pytest.mark.req("EQ-04")

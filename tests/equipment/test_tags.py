@@ -200,6 +200,26 @@ def test_the_poller_reports_a_lost_device_and_goes_on_with_the_others(eq: Any, p
     assert StateEvent.objects.filter(equipment=press, state="Execute").exists()
 
 
+def test_an_unexpected_failure_of_one_device_does_not_skip_the_devices_after_it(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    collected: list[str] = []
+
+    def collect(code: str) -> Any:
+        if code == "TP-01":
+            raise RuntimeError("driver bug")
+        collected.append(code)
+        return tags.CollectResult(equipment=code, state=None, states_added=0, counts_added=0)
+
+    monkeypatch.setattr(tags, "collect_states_and_counts", collect)
+    poller = tags.DevicePoller(interval=0.01, codes=["TP-01", "TP-02"])
+    with caplog.at_level(logging.ERROR, logger="batchline.equipment.tags"):
+        health = poller.poll_once()
+    assert collected == ["TP-02"]
+    assert not health["TP-01"].ok and "driver bug" in health["TP-01"].message
+    assert health["TP-02"].ok
+    assert "TP-01: polling failed unexpectedly" in caplog.text
+
+
 def test_the_poller_runs_until_stopped(eq: Any, press: Any, sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     stop = threading.Event()
     rounds: list[int] = []

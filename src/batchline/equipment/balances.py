@@ -228,7 +228,8 @@ def accept(equipment: Equipment, reading: BalanceReading, *, check_range: bool =
     ensure(reading.good and reading.weight is not None and reading.source_timestamp is not None,
            DeviceValueNotGood(field="equipment", status=reading.status_code))
     registered = equipment.serial_number.strip()
-    ensure(not registered or not reading.serial_number or reading.serial_number == registered,
+    # A registered serial number must be reported back: a device that does not say who it is is not trusted.
+    ensure(not registered or reading.serial_number == registered,
            DeviceIdentityMismatch(field="equipment", endpoint=reading.endpoint, reported=reading.serial_number,
                                   equipment=equipment.code, registered=registered))
     ensure(reading.stable, WeightNotStable(field="equipment", equipment=equipment.code))

@@ -340,6 +340,9 @@ class DevicePoller:
                 result = collect_states_and_counts(code)
             except DomainError as error:
                 self._report(code, ok=False, message=error.render())
+            except Exception as error:  # one device's unexpected failure must not skip the devices after it
+                logger.exception("equipment %s: polling failed unexpectedly", code)
+                self._report(code, ok=False, message=f"{type(error).__name__}: {error}")
             else:
                 self._report(code, ok=not result.refused, message="; ".join(result.refused))
         return dict(self.health)
